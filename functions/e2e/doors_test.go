@@ -113,7 +113,9 @@ func TestHandlerWithEmbeddedDevTenant(t *testing.T) {
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
 			status, body := do(t, hostRequest(t, p.URL+"/api/sessions/revoke", tt.body))
-			var e struct{ Error struct{ Code, Message string } }
+			var e struct {
+				Error struct{ Code, Message string }
+			}
 			if status != 400 || json.Unmarshal(body, &e) != nil || e.Error.Code != tt.code || e.Error.Message == "" {
 				t.Fatalf("got %d %s, want 400 with code %s", status, body, tt.code)
 			}

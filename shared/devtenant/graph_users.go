@@ -401,6 +401,9 @@ func (t *Tenant) patchUser(g *graphReq) {
 				return
 			}
 		default:
+			if strings.HasPrefix(k, "@") {
+				continue // @odata.type and other annotations
+			}
 			g.badRequest(fmt.Sprintf("Property '%s' is read-only or not supported by the devtenant.", k))
 			return
 		}

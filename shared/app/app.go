@@ -16,6 +16,7 @@ import (
 	"github.com/tenantops/tenantops/shared/audit"
 	"github.com/tenantops/tenantops/shared/graph"
 	"github.com/tenantops/tenantops/shared/identity"
+	"github.com/tenantops/tenantops/shared/vault"
 )
 
 // Settings are tenantops' configuration (see ARCHITECTURE.md, "Settings").
@@ -99,6 +100,7 @@ type App struct {
 	Transport http.RoundTripper
 	Cred      azcore.TokenCredential
 	Graph     *graph.Client
+	Vault     *vault.Client // nil when no vault is configured
 	Log       *slog.Logger
 	Audit     *audit.Logger
 }
@@ -128,6 +130,13 @@ func New(s Settings, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	var kv *vault.Client
+	if s.VaultURL != "" {
+		kv, err = vault.New(s.VaultURL, cred, vault.Options{Cloud: s.Identity.Cloud, Transport: tr})
+		if err != nil {
+			return nil, err
+		}
+	}
 	operator := s.Identity.ClientID
 	if operator == "" {
 		operator = string(s.Identity.Resolve())
@@ -137,6 +146,7 @@ func New(s Settings, log *slog.Logger) (*App, error) {
 		Transport: tr,
 		Cred:      cred,
 		Graph:     g,
+		Vault:     kv,
 		Log:       log,
 		Audit:     audit.New(log, operator),
 	}, nil

@@ -15,7 +15,6 @@ import (
 
 	"github.com/tenantops/tenantops/shared/app"
 	"github.com/tenantops/tenantops/shared/op"
-	"github.com/tenantops/tenantops/shared/sessions"
 )
 
 // MaxBody bounds request bodies (a 10k-user list fits comfortably).
@@ -36,7 +35,12 @@ type ErrorDetail struct {
 func New(a *app.App) http.Handler {
 	mux := http.NewServeMux()
 	h := &api{app: a}
-	mux.HandleFunc("POST /api/sessions/revoke", h.revokeSessions)
+	// Each operation registers its routes from its own file.
+	for _, register := range []func(*api, *http.ServeMux){
+		(*api).routesSessions,
+	} {
+		register(h, mux)
+	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "notFound", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
 	})
@@ -44,15 +48,6 @@ func New(a *app.App) http.Handler {
 }
 
 type api struct{ app *app.App }
-
-func (h *api) revokeSessions(w http.ResponseWriter, r *http.Request) {
-	var req sessions.Request
-	if !decode(w, r, &req) {
-		return
-	}
-	res, err := sessions.Run(r.Context(), sessions.Deps{Graph: h.app.Graph, Audit: h.app.Audit, Breakglass: h.app.Settings.Breakglass}, req)
-	respond(w, h.app.Log, res, err)
-}
 
 // decode reads a JSON body strictly: unknown fields and trailing data are
 // errors, so a typo in a field name can't silently widen or narrow a job.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -92,7 +93,7 @@ func Run(ctx context.Context, opts *Options) error {
 	out := opts.Factory.IO.Out
 	fmt.Fprintln(out, "# tenantops dev tenant — dev-only credentials, safe to print")
 	for _, k := range keys {
-		fmt.Fprintf(out, "export %s=%q\n", k, env[k])
+		fmt.Fprintf(out, "export %s=%s\n", k, shellQuote(env[k]))
 	}
 	fmt.Fprintln(out, "# serving; press Ctrl-C to stop")
 	if opts.Ready != nil {
@@ -100,4 +101,9 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	<-ctx.Done()
 	return nil
+}
+
+// shellQuote quotes v for POSIX shells: nothing inside single quotes expands.
+func shellQuote(v string) string {
+	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
 }

@@ -3,10 +3,9 @@ package graph
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
-
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
-	"github.com/microsoftgraph/msgraph-sdk-go/users"
 )
 
 // User is the part of a Graph user tenantops works with.
@@ -22,18 +21,17 @@ type User struct {
 // IsGuest reports an external (B2B) account.
 func (u User) IsGuest() bool { return u.UserType == "Guest" }
 
+// userSelect keeps answers small; it also keeps the binary small: decoding
+// into the SDK's typed User would link the deserializers of every type a
+// user can reach (mail, drives, calendars…), tripling the binary size.
 var userSelect = []string{"id", "userPrincipalName", "displayName", "userType", "accountEnabled", "signInSessionsValidFromDateTime"}
 
 // GetUser fetches a user by object id or userPrincipalName.
 func (c *Client) GetUser(ctx context.Context, idOrUPN string) (User, error) {
-	op := fmt.Sprintf("getting user %s", idOrUPN)
-	u, err := c.sdk.Users().ByUserId(idOrUPN).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
-		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
-	})
-	if err != nil {
-		return User{}, wrap(op, ctxErr(ctx, err))
-	}
-	return toUser(u), nil
+	var u User
+	err := c.Raw(ctx, fmt.Sprintf("getting user %s", idOrUPN), "GET",
+		"v1.0/users/"+url.PathEscape(idOrUPN)+"?$select="+strings.Join(userSelect, ","), nil, &u)
+	return u, err
 }
 
 // RevokeSignInSessions invalidates the user's refresh tokens and session
@@ -48,18 +46,4 @@ func (c *Client) RevokeSignInSessions(ctx context.Context, userID string) error 
 		return &Error{Op: op, StatusCode: 200, Message: "Graph answered value=false"}
 	}
 	return nil
-}
-
-func toUser(u models.Userable) User {
-	out := User{
-		ID:                deref(u.GetId()),
-		UserPrincipalName: deref(u.GetUserPrincipalName()),
-		DisplayName:       deref(u.GetDisplayName()),
-		UserType:          deref(u.GetUserType()),
-		AccountEnabled:    deref(u.GetAccountEnabled()),
-	}
-	if t := u.GetSignInSessionsValidFromDateTime(); t != nil {
-		out.SignInSessionsValidFrom = *t
-	}
-	return out
 }

@@ -19,7 +19,7 @@ END {
   for (g in door) {
     d = door[g]
     printf "%-22s %10.2f %10.2f %13.2f %9.2f\n", d, v[g,d,"size-MB"], v[g,d,"ready-ms"], v[g,d,"first-req-ms"], v[g,d,"rss-MB"]
-    printf "%-22s %10.2f %10.2f %13.2f %9.2f\n", "  floor (" g ")", v[g,"floor","size-MB"], v[g,"floor","ready-ms"], v[g,"floor","first-req-ms"], v[g,"floor","rss-MB"]
+    printf "%-22s %10.2f %10.2f %13.2f %9.2f\n", "  floor", v[g,"floor","size-MB"], v[g,"floor","ready-ms"], v[g,"floor","first-req-ms"], v[g,"floor","rss-MB"]
     printf "%-22s %9.1fx %9.1fx %12.1fx %8.1fx\n", "  ratio", v[g,d,"size-MB"]/v[g,"floor","size-MB"], v[g,d,"ready-ms"]/v[g,"floor","ready-ms"], v[g,d,"first-req-ms"]/v[g,"floor","first-req-ms"], v[g,d,"rss-MB"]/v[g,"floor","rss-MB"]
   }
 }' /tmp/tenantops-coldstart.txt

@@ -109,6 +109,11 @@ func TestHandlerWithEmbeddedDevTenant(t *testing.T) {
 		{"no users", `{"users":[]}`, "noTarget"},
 		{"malformed upn", `{"users":["adele"]}`, "invalidUser"},
 		{"trailing data", `{"users":["adele.vance@contoso.com"]} {}`, "invalidJSON"},
+		{"all without confirmation", `{"all":true,"reason":"incident"}`, "confirmationRequired"},
+		{"all without reason", `{"all":true,"confirmAll":true}`, "reasonRequired"},
+		{"two selections", `{"users":["adele.vance@contoso.com"],"group":"Operations"}`, "conflictingTargets"},
+		{"unknown group", `{"group":"No Such Group"}`, "groupNotFound"},
+		{"bad continuation", `{"group":"Operations","continuation":"xyz"}`, "invalidContinuation"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {

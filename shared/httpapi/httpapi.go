@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/tenantops/tenantops/shared/app"
 	"github.com/tenantops/tenantops/shared/op"
@@ -44,7 +45,22 @@ func New(a *app.App) http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "notFound", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
 	})
-	return recoverer(a.Log, mux)
+	return recoverer(a.Log, withDeadline(mux))
+}
+
+// RequestTimeLimit bounds one API call. Azure's front end drops HTTP-triggered
+// responses after 230 s whatever functionTimeout says, so long jobs stop
+// dispatching before this and answer with a continuation token instead.
+const RequestTimeLimit = 200 * time.Second
+
+// withDeadline gives every operation a context deadline (a shorter one from
+// the caller, such as Lambda's, wins).
+func withDeadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeLimit)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 type api struct{ app *app.App }

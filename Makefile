@@ -74,6 +74,7 @@ $(foreach arch,$(AWS_ARCHES),$(eval $(call aws_package,$(arch))))
 # ARTIFACTS_DIR and expects a bootstrap there. The default template deploys
 # the zip from `make package` instead and does not use this target.
 build-TenantOpsFunction:
+	$(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set: this target is called by sam build))
 	GOOS=linux GOARCH=arm64 $(GOBUILD) -tags lambda.norpc -o $(ARTIFACTS_DIR)/bootstrap $(BOOTSTRAP_PKG)
 
 test:

@@ -2,12 +2,14 @@ package devtenant
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // maxBatch is Graph's JSON batching limit.
@@ -121,11 +123,19 @@ func (t *Tenant) serveBatch(w http.ResponseWriter, r *http.Request, version stri
 	_, _ = w.Write(b)
 }
 
-func (t *Tenant) runBatchItem(outer *http.Request, version string, claims *accessClaims, it batchItem, crid string) (jobj, int) {
+func (t *Tenant) runBatchItem(outer *http.Request, version string, claims *accessClaims, it batchItem, crid string) (item jobj, status int) {
 	rec := &itemRecorder{hdr: http.Header{}}
+	start := time.Now()
+	logPath := "/" + version + "/" + strings.TrimPrefix(strings.SplitN(it.URL, "?", 2)[0], "/")
+	fault := ""
+	defer func() {
+		t.record(Request{Time: t.Now(), Method: strings.ToUpper(it.Method), Host: hostOnly(outer.Host), Path: logPath,
+			Service: svcGraph, Status: status, AppID: claims.AppID, User: claims.UPN, Fault: fault, Duration: time.Since(start), InBatch: true})
+	}()
 	reqID := newGUID()
 	rec.hdr.Set("request-id", reqID)
 	rec.hdr.Set("client-request-id", crid)
+	rec.hdr.Set("Cache-Control", "no-cache")
 	rel := it.URL
 	if strings.HasPrefix(strings.ToLower(rel), "http://") || strings.HasPrefix(strings.ToLower(rel), "https://") {
 		graphErrorRaw(rec, reqID, crid, t.Now(), http.StatusBadRequest, "BadRequest", "Invalid request URL: batch request URLs must be relative to the service root.")
@@ -147,7 +157,8 @@ func (t *Tenant) runBatchItem(outer *http.Request, version string, claims *acces
 			}
 		}
 	}
-	ir, err := http.NewRequestWithContext(outer.Context(), strings.ToUpper(it.Method), u.String(), bytes.NewReader(body))
+	ctx := context.WithValue(outer.Context(), reqInfoKey{}, &reqInfo{service: svcGraph, appID: claims.AppID, user: claims.UPN})
+	ir, err := http.NewRequestWithContext(ctx, strings.ToUpper(it.Method), u.String(), bytes.NewReader(body))
 	if err != nil {
 		graphErrorRaw(rec, reqID, crid, t.Now(), http.StatusBadRequest, "BadRequest", "Invalid request method.")
 		return t.itemJSON(it.ID, rec), rec.status
@@ -160,6 +171,7 @@ func (t *Tenant) runBatchItem(outer *http.Request, version string, claims *acces
 	// Faults apply to batch items too; a dropped or hung item becomes a 504.
 	if fs := t.faults.next(ir.Method, hostOnly(outer.Host), u.Path); len(fs) > 0 {
 		for _, f := range fs {
+			fault = f.String()
 			if f.Drop || f.Hang {
 				graphErrorRaw(rec, reqID, crid, t.Now(), http.StatusGatewayTimeout, "GatewayTimeout", "The request timed out.")
 				return t.itemJSON(it.ID, rec), rec.status
@@ -179,6 +191,9 @@ func (t *Tenant) runBatchItem(outer *http.Request, version string, claims *acces
 	}
 	esc := strings.TrimPrefix(u.EscapedPath(), "/"+version)
 	t.dispatchGraph(rec, ir, version, esc, claims, body, reqID, crid, true)
+	if rec.status == http.StatusTooManyRequests {
+		fault = "throttled " + rec.hdr.Get("x-ms-throttle-information")
+	}
 	return t.itemJSON(it.ID, rec), rec.status
 }
 

@@ -13,6 +13,7 @@
 package devtenant
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -175,7 +176,8 @@ func (t *Tenant) TenantID() string {
 	return t.st.tenantID
 }
 
-// Close stops the listener and aborts in-flight requests (including hung faults).
+// Close stops the listener and closes every connection at once, aborting
+// in-flight requests (including hung faults). It is safe to call twice.
 func (t *Tenant) Close() error {
 	select {
 	case <-t.closed:
@@ -183,12 +185,7 @@ func (t *Tenant) Close() error {
 	default:
 	}
 	close(t.closed)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	err := t.srv.Shutdown(ctx)
-	if err != nil {
-		err = t.srv.Close()
-	}
+	err := t.srv.Close()
 	<-t.done
 	if err != nil {
 		return fmt.Errorf("devtenant: close: %w", err)
@@ -253,6 +250,17 @@ func (t *Tenant) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(rec)
 		}
 	}()
+	// Read the whole request body before answering anything (like the real
+	// front doors): an early answer races the client's upload and kiota's
+	// retry of the same body reader.
+	if r.Body != nil && r.Body != http.NoBody {
+		b, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+		if err != nil {
+			writeJSON(rw, http.StatusBadRequest, map[string]any{"error": map[string]string{"code": "BadRequest", "message": "reading the request body: " + err.Error()}})
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
 	if svc == "" {
 		writeJSON(rw, http.StatusMisdirectedRequest, map[string]any{"error": map[string]string{
 			"code": "MisdirectedRequest", "message": fmt.Sprintf("devtenant does not serve host %q", host)}})

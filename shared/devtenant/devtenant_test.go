@@ -2,7 +2,9 @@ package devtenant_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +173,53 @@ func TestGraphAuthorization(t *testing.T) {
 				t.Errorf("missing request-id headers: %v", resp.Header)
 			}
 		})
+	}
+}
+
+// TestMinimalFixture: a hand-written fixture only needs names; ids, states and
+// sites are filled in deterministically.
+func TestMinimalFixture(t *testing.T) {
+	const tid = "0b7c4e2a-1111-4222-8333-944455556666"
+	const appID = "1a2b3c4d-0000-4000-8000-000000000001"
+	now := time.Now()
+	fx := &devtenant.Fixture{
+		TenantID: tid, DisplayName: "Fabrikam", DefaultDomain: "fabrikam.com", SharePointHost: "fabrikam.sharepoint.com",
+		Users: []devtenant.User{{UserPrincipalName: "ops@fabrikam.com", DisplayName: "Ops", AccountEnabled: true}},
+		Apps: []devtenant.App{{AppID: appID, DisplayName: "ops app", AppRoles: map[string][]string{devtenant.ResourceGraph: {"User.Read.All"}},
+			Passwords: []devtenant.PasswordCredential{{Secret: "fabrikam-dev-secret", Start: now.Add(-time.Hour), End: now.Add(time.Hour)}}}},
+		Sites: []devtenant.Site{{Title: "Fabrikam"}},
+	}
+	dt := startTenant(t, devtenant.Options{Fixture: fx})
+	c := newRaw(t, dt)
+	st, b := c.form("https://login.microsoftonline.com/fabrikam.com/oauth2/v2.0/token", url.Values{"grant_type": {"client_credentials"},
+		"client_id": {appID}, "client_secret": {"fabrikam-dev-secret"}, "scope": {"https://graph.microsoft.com/.default"}})
+	if st != 200 {
+		t.Fatalf("token: %d %s", st, b)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.Unmarshal(b, &tok)
+	u := c.json("GET", "https://graph.microsoft.com/v1.0/users/ops@fabrikam.com", tok.AccessToken, "", 200)
+	if u["id"] != devtenant.StableID("user", "ops@fabrikam.com") {
+		t.Errorf("user id = %v", u["id"])
+	}
+	if s, ok := dt.User("OPS@FABRIKAM.COM"); !ok || s.PerUserMFAState != devtenant.MFADisabled || s.UserType != "Member" {
+		t.Errorf("defaults: %+v", s)
+	}
+	if dt.TenantID() != tid {
+		t.Errorf("TenantID() = %s", dt.TenantID())
+	}
+	if err := dt.Close(); err != nil {
+		t.Errorf("first Close: %v", err)
+	}
+	if err := dt.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := devtenant.Start(devtenant.Options{Fixture: &devtenant.Fixture{}}); err == nil {
+		t.Errorf("fixture without tenant id accepted")
+	}
+	if _, err := devtenant.Start(devtenant.Options{EgressIP: "nope"}); err == nil {
+		t.Errorf("bad egress IP accepted")
 	}
 }

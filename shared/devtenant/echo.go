@@ -11,7 +11,12 @@ func (t *Tenant) serveEcho(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	ip := t.EgressIP()
+	t.mu.RLock()
+	ip := t.st.egressIP
+	if o := t.st.echoIP[hostOnly(r.Host)]; o != "" {
+		ip = o
+	}
+	t.mu.RUnlock()
 	if r.URL.Query().Get("format") == "json" && hostOnly(r.Host) != "checkip.amazonaws.com" {
 		writeJSON(w, http.StatusOK, map[string]string{"ip": ip})
 		return

@@ -56,13 +56,13 @@ type FaultRule struct {
 }
 
 type faultRule struct {
-	id                   int
-	method, host, path   string
-	script               []Fault
-	rate                 float64
-	fault                Fault
-	rng                  *rand.Rand
-	persistent, disabled bool
+	id                 int
+	method, host, path string
+	script             []Fault
+	rate               float64
+	fault              Fault
+	rng                *rand.Rand
+	persistent         bool
 }
 
 type faultTable struct {

@@ -123,7 +123,7 @@ func ContosoAt(now time.Time) *Fixture {
 		case i%7 == 3:
 			m.PerUserMFAState, m.Methods = MFAEnforced, methodsFull(upn)
 		case i%5 == 0:
-			m.PerUserMFAState, m.Methods = MFAEnabled, methodsFull(upn)
+			m.PerUserMFAState, m.Methods = MFAEnforced, methodsFull(upn) // enabled users become enforced once registered
 		case i%2 == 0:
 			m.Methods = methodsFull(upn) // registered through the CA policy
 		}
@@ -166,7 +166,7 @@ func ContosoAt(now time.Time) *Fixture {
 					"Policy.Read.All", "Policy.Read.ConditionalAccess", "Policy.ReadWrite.ConditionalAccess",
 					"Policy.ReadWrite.AuthenticationMethod", "Policy.ReadWrite.SecurityDefaults", "Policy.ReadWrite.ApplicationConfiguration",
 					"AuditLog.Read.All", "UserAuthenticationMethod.Read.All", "Application.Read.All", "Application.ReadWrite.All",
-					"Application.ReadWrite.OwnedBy", "Sites.Read.All",
+					"Application.ReadWrite.OwnedBy", "Sites.Read.All", "AppRoleAssignment.ReadWrite.All",
 				},
 				ResourceSharePoint: {"Sites.FullControl.All"},
 			},

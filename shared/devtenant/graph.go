@@ -27,6 +27,7 @@ type graphReq struct {
 	params  []string // values of {} segments
 	now     time.Time
 	route   *graphRoute
+	count   int // @odata.count to emit (first page of $count=true), -1 = none
 }
 
 // base is the service root, e.g. https://graph.microsoft.com/v1.0.
@@ -46,7 +47,7 @@ type graphRoute struct {
 }
 
 var (
-	permUserRead     = []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+	permUserRead     = []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "User.ReadBasic.All"}
 	permUserRevoke   = []string{"User.RevokeSessions.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
 	permUserWrite    = []string{"User.ReadWrite.All", "Directory.ReadWrite.All", "User-PasswordProfile.ReadWrite.All", "User.EnableDisableAccount.All"}
 	permGroupMembers = []string{"GroupMember.Read.All", "GroupMember.ReadBasic.All", "Group.Read.All", "GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
@@ -152,6 +153,7 @@ func (t *Tenant) serveGraph(w http.ResponseWriter, r *http.Request) {
 	}
 	claims, terr := t.verifyToken(r, "https://graph.microsoft.com", ResourceGraph, "https://graph.microsoft.com/")
 	if terr != nil {
+		h.Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="%s"`, ResourceGraph))
 		if terr.claims != "" {
 			h.Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="%s", error="insufficient_claims", claims="%s"`, ResourceGraph, terr.claims))
 		}
@@ -188,7 +190,16 @@ func (t *Tenant) dispatchGraph(w http.ResponseWriter, r *http.Request, version, 
 		segs = append(segs, u)
 	}
 	segs = normalizeSegs(segs)
-	g := &graphReq{w: w, r: r, version: version, segs: segs, q: graphQuery(r.URL), claims: claims, host: r.Host, body: body, now: now}
+	self := false
+	if len(segs) > 0 && strings.EqualFold(segs[0], "me") {
+		self = true
+		if claims.IdTyp != "user" {
+			graphErrorRaw(w, reqID, crid, now, http.StatusBadRequest, "BadRequest", "/me request is only valid with delegated authentication flow.")
+			return
+		}
+		segs = append([]string{"users", claims.Oid}, segs[1:]...)
+	}
+	g := &graphReq{w: w, r: r, version: version, segs: segs, q: graphQuery(r.URL), claims: claims, host: r.Host, body: body, now: now, count: -1}
 	if len(segs) >= 2 && strings.EqualFold(segs[0], "sites") && strings.HasSuffix(segs[1], ":") {
 		g.params = []string{strings.TrimSuffix(segs[1], ":"), "/" + strings.Join(segs[2:], "/")}
 		g.route = siteByPathRoute
@@ -204,7 +215,7 @@ func (t *Tenant) dispatchGraph(w http.ResponseWriter, r *http.Request, version, 
 		}
 		g.route, g.params = rt, params
 	}
-	if !hasAny(claims, g.route.perms) {
+	if !hasAny(claims, g.route.perms) && !(self && r.Method == http.MethodGet && hasAny(claims, []string{"User.Read", "User.ReadWrite"})) {
 		graphErrorRaw(w, reqID, crid, now, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 		return
 	}

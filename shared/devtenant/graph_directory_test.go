@@ -87,6 +87,17 @@ func TestUsersFilterSelect(t *testing.T) {
 			}
 		})
 	}
+	// $count (advanced query).
+	resp, b := c.do("GET", "https://graph.microsoft.com/v1.0/users?$count=true&$top=1&$filter="+url.QueryEscape("userType eq 'Guest'"), tok, "", "ConsistencyLevel", "eventual")
+	if !strings.Contains(string(b), `"@odata.count":1`) {
+		t.Errorf("$count: %d %s", resp.StatusCode, b)
+	}
+	if resp, _ := c.do("GET", "https://graph.microsoft.com/v1.0/users?$count=true", tok, ""); resp.StatusCode != 400 {
+		t.Errorf("$count without ConsistencyLevel: %d", resp.StatusCode)
+	}
+	if _, b := c.do("GET", "https://graph.microsoft.com/v1.0/users/$count", tok, "", "ConsistencyLevel", "eventual"); string(b) != fmt.Sprint(dt.UserCount()) {
+		t.Errorf("/users/$count = %s", b)
+	}
 	for _, bad := range []string{"$filter=" + url.QueryEscape("city eq 'x'"), "$top=1000", "$select=nosuchprop", "$skiptoken=garbage"} {
 		resp, b := c.do("GET", "https://graph.microsoft.com/v1.0/users?"+bad, tok, "")
 		if resp.StatusCode != 400 {
@@ -171,6 +182,9 @@ func TestBatchSDK(t *testing.T) {
 	u, err := msgraphcore.GetBatchResponseById[models.Userable](resp, *getItem.GetId(), models.CreateUserFromDiscriminatorValue)
 	if err != nil || *u.GetUserPrincipalName() != "adele.vance@contoso.com" {
 		t.Errorf("get in batch: %v %v", u, err)
+	}
+	if n := dt.Count("POST /v1.0/users/*/revokeSignInSessions"); n != 3 {
+		t.Errorf("batch items logged: %d, want 3", n)
 	}
 	for _, upn := range upns[:2] {
 		if s, _ := dt.User(upn); s.RevokeCount != 1 {

@@ -175,7 +175,23 @@ func selectContext(base, set string, sel []string, entity bool) string {
 	return s
 }
 
+// wantCount handles $count=true, an advanced query that needs ConsistencyLevel: eventual.
+func (g *graphReq) wantCount() (bool, bool) {
+	if !strings.EqualFold(g.q.Get("$count"), "true") {
+		return false, true
+	}
+	if !strings.EqualFold(g.r.Header.Get("ConsistencyLevel"), "eventual") {
+		g.error(http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported Query: $count requires the ConsistencyLevel header set to eventual.")
+		return false, false
+	}
+	return g.q.Get("$skiptoken") == "", true // only the first page carries @odata.count
+}
+
 func (t *Tenant) getUser(g *graphReq) {
+	if g.params[0] == "$count" {
+		t.countUsers(g)
+		return
+	}
 	sel, ok := parseSelect(g, userProps, "user")
 	if !ok {
 		return
@@ -284,9 +300,21 @@ func (t *Tenant) listUsers(g *graphReq) {
 	if !ok {
 		return
 	}
+	count, ok := g.wantCount()
+	if !ok {
+		return
+	}
 	// Collect at most one page under the read lock, encode outside it.
 	t.mu.RLock()
 	st := t.st
+	if count {
+		g.count = 0
+		for _, u := range st.users {
+			if flt == nil || flt.match(func(p string) any { return st.userProp(u, p) }) {
+				g.count++
+			}
+		}
+	}
 	page := make([]jobj, 0, min(top, len(st.users)))
 	next := -1
 	for i := start; i < len(st.users); i++ {
@@ -319,6 +347,9 @@ func (g *graphReq) writeCollection(ctx, next string, n int, item func(i int) any
 	cb, _ := json.Marshal(ctx)
 	bw.WriteString(`{"@odata.context":`)
 	bw.Write(cb)
+	if g.count >= 0 {
+		bw.WriteString(`,"@odata.count":` + strconv.Itoa(g.count))
+	}
 	if next != "" {
 		nb, _ := json.Marshal(next)
 		bw.WriteString(`,"@odata.nextLink":`)
@@ -337,6 +368,30 @@ func (g *graphReq) writeCollection(ctx, next string, n int, item func(i int) any
 	}
 	bw.WriteString("]}")
 	bw.Flush()
+}
+
+// countUsers is GET /users/$count (text/plain; needs ConsistencyLevel: eventual).
+func (t *Tenant) countUsers(g *graphReq) {
+	if !strings.EqualFold(g.r.Header.Get("ConsistencyLevel"), "eventual") {
+		g.error(http.StatusBadRequest, "Request_BadRequest", "Count is not supported for this request without the ConsistencyLevel header set to eventual.")
+		return
+	}
+	flt, err := parseFilter(g.q.Get("$filter"), userFilterProps)
+	if err != nil {
+		g.badRequest(err.Error())
+		return
+	}
+	t.mu.RLock()
+	n := 0
+	for _, u := range t.st.users {
+		if flt == nil || flt.match(func(p string) any { return t.st.userProp(u, p) }) {
+			n++
+		}
+	}
+	t.mu.RUnlock()
+	g.w.Header().Set("Content-Type", "text/plain;charset=utf-8")
+	g.w.WriteHeader(http.StatusOK)
+	_, _ = g.w.Write([]byte(strconv.Itoa(n)))
 }
 
 func (t *Tenant) revokeSessions(g *graphReq) {

@@ -115,7 +115,7 @@ func graphClient(t testing.TB, tr http.RoundTripper, cred azcore.TokenCredential
 		khttp.NewParametersNameDecodingHandler(),
 		khttp.NewUserAgentHandler(),
 		khttp.NewHeadersInspectionHandler(),
-		khttp.NewCompressionHandlerWithOptions(khttp.NewCompressionOptions(false)),
+		khttp.NewCompressionHandlerWithOptions(*khttp.NewCompressionOptionsReference(false)),
 	}
 	hc := &http.Client{
 		Transport:     khttp.NewCustomTransportWithParentTransport(tr, mw...),

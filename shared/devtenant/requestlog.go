@@ -24,6 +24,9 @@ type Request struct {
 	User     string // user principal name for user (delegated/ROPC) requests
 	Fault    string // injected fault or throttling applied, if any
 	Duration time.Duration
+	// InBatch marks a $batch item (logged after the items run, before the
+	// outer POST /$batch entry).
+	InBatch bool
 }
 
 // Key is "METHOD /path", the form used by Count.

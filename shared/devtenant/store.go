@@ -46,6 +46,7 @@ type state struct {
 	signIns      []*signInRec
 	refreshToken map[string]refreshRec // hash of refresh token -> grant
 	tokens       map[string]TokenInfo  // jti -> issued token
+	echoIP       map[string]string     // echo host -> IP override
 }
 
 // userRec is a user plus the server-side state that a fixture cannot express.
@@ -148,6 +149,7 @@ func newState(fx *Fixture, now time.Time) (*state, error) {
 		vaults:           map[string]*vaultRec{},
 		refreshToken:     map[string]refreshRec{},
 		tokens:           map[string]TokenInfo{},
+		echoIP:           map[string]string{},
 	}
 	if st.lockout <= 0 {
 		st.lockout = 10
@@ -184,6 +186,9 @@ func newState(fx *Fixture, now time.Time) (*state, error) {
 	for i := range fx.NamedLocations {
 		nl := fx.NamedLocations[i]
 		nl.CIDRs = append([]string(nil), nl.CIDRs...)
+		if nl.ID == "" {
+			nl.ID = StableID("namedLocation", nl.DisplayName)
+		}
 		for _, c := range nl.CIDRs {
 			if _, err := netip.ParsePrefix(c); err != nil {
 				return nil, fmt.Errorf("named location %q: %w", nl.DisplayName, err)
@@ -193,6 +198,12 @@ func newState(fx *Fixture, now time.Time) (*state, error) {
 	}
 	for i := range fx.CAPolicies {
 		p := fx.CAPolicies[i]
+		if p.ID == "" {
+			p.ID = StableID("caPolicy", p.DisplayName)
+		}
+		if p.State == "" {
+			p.State = "enabled"
+		}
 		st.caPolicies = append(st.caPolicies, &p)
 	}
 	for i := range fx.Vaults {
@@ -200,6 +211,18 @@ func newState(fx *Fixture, now time.Time) (*state, error) {
 	}
 	for i := range fx.Sites {
 		s := fx.Sites[i]
+		if s.Hostname == "" {
+			s.Hostname = st.sharePointHost
+		}
+		if s.Path == "" {
+			s.Path = "/"
+		}
+		if s.WebID == "" {
+			s.WebID = StableID("web", s.Hostname+s.Path)
+		}
+		if s.ID == "" {
+			s.ID = s.Hostname + "," + StableID("siteCollection", s.Hostname+s.Path) + "," + s.WebID
+		}
 		st.sites = append(st.sites, &s)
 	}
 	return st, nil

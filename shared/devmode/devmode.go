@@ -3,8 +3,10 @@
 package devmode
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/tenantops/tenantops/shared/app"
 	"github.com/tenantops/tenantops/shared/devtenant"
@@ -47,9 +49,21 @@ func Apply(s app.Settings, t *devtenant.Tenant) (app.Settings, error) {
 	return s, nil
 }
 
+// EgressIPEnv names the setting that moves the embedded dev tenant's egress
+// IP (e.g. 198.51.100.7, outside the trusted ranges) when Start is given none.
+const EgressIPEnv = "TENANTOPS_DEV_EGRESS_IP"
+
 // Start starts the embedded dev tenant (default fixture) and applies it to s.
 // The caller closes the tenant.
 func Start(s app.Settings, egressIP string, log *slog.Logger) (*devtenant.Tenant, app.Settings, error) {
+	if egressIP == "" {
+		egressIP = os.Getenv(EgressIPEnv)
+	}
+	if log != nil {
+		// The embedded tenant is scaffolding: keep its warnings, not its chatter,
+		// beside the door's own log and audit lines.
+		log = slog.New(warnOnly{log.Handler()})
+	}
 	t, err := devtenant.Start(devtenant.Options{EgressIP: egressIP, Logger: log})
 	if err != nil {
 		return nil, s, fmt.Errorf("starting the dev tenant: %w", err)
@@ -60,4 +74,10 @@ func Start(s app.Settings, egressIP string, log *slog.Logger) (*devtenant.Tenant
 		return nil, s, err
 	}
 	return t, s, nil
+}
+
+type warnOnly struct{ slog.Handler }
+
+func (w warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && w.Handler.Enabled(ctx, l)
 }

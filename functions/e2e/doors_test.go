@@ -97,7 +97,7 @@ func TestHandlerWithEmbeddedDevTenant(t *testing.T) {
 	if err := json.Unmarshal(body, &res); err != nil || len(res.Rows) != 1 || res.Rows[0].Status != "revoked" {
 		t.Fatalf("result %s (%v)", body, err)
 	}
-	if !strings.Contains(p.Stderr(), `"audit":true`) || !strings.Contains(p.Stderr(), "5f5e5b29-3c6b-4b8f-8f0e-7b0f8cc2a6e1") {
+	if !p.WaitStderr(`"audit":true`, 5*time.Second) || !p.WaitStderr("5f5e5b29-3c6b-4b8f-8f0e-7b0f8cc2a6e1", 5*time.Second) {
 		t.Fatalf("no audit line or invocation id in the handler log:\n%s", p.Stderr())
 	}
 

@@ -64,6 +64,21 @@ type Process struct {
 // Stderr is what the process logged so far.
 func (p *Process) Stderr() string { return p.stderr.String() }
 
+// WaitStderr waits (at most d) until the process has logged want: its
+// output reaches us through a pipe, a moment after it wrote it.
+func (p *Process) WaitStderr(want string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if strings.Contains(p.Stderr(), want) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // Stop terminates the process and waits for it.
 func (p *Process) Stop() error {
 	_ = p.Cmd.Process.Signal(os.Interrupt)

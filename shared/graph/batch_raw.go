@@ -88,7 +88,7 @@ func (c *Client) RawBatch(ctx context.Context, op, version string, items []RawBa
 	}
 	for i := range out {
 		if !seen[i] {
-			out[i] = RawBatchResult{Err: &Error{Op: op, Err: errors.New("Graph's batch answer has no response for this request")}}
+			out[i] = RawBatchResult{Err: &Error{Op: op, Err: errors.New("the batch answer has no response for this request")}}
 		}
 	}
 	return out, nil

@@ -39,6 +39,7 @@ func New(a *app.App) http.Handler {
 	// Each operation registers its routes from its own file.
 	for _, register := range []func(*api, *http.ServeMux){
 		(*api).routesSessions,
+		(*api).routesSharePointCheck,
 	} {
 		register(h, mux)
 	}

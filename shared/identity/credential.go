@@ -33,14 +33,14 @@ const (
 func ParseMethod(s string) (Method, error) {
 	switch m := Method(strings.ToLower(strings.TrimSpace(s))); m {
 	case MethodAuto, MethodClientSecret, MethodCertificate, MethodWorkloadIdentity,
-		MethodManagedIdentity, MethodAzureCLI, MethodDeviceCode, MethodBrowser:
+		MethodManagedIdentity, MethodAzureCLI, MethodDeviceCode, MethodBrowser, MethodAWSFederation:
 		return m, nil
 	case "secret":
 		return MethodClientSecret, nil
 	case "auto":
 		return MethodAuto, nil
 	default:
-		return "", fmt.Errorf("unknown sign-in method %q (want client-secret, certificate, workload-identity, managed-identity, azure-cli, device-code or browser)", s)
+		return "", fmt.Errorf("unknown sign-in method %q (want client-secret, certificate, workload-identity, aws-federation, managed-identity, azure-cli, device-code or browser)", s)
 	}
 }
 
@@ -55,6 +55,8 @@ type Config struct {
 	CertificatePath     string // AZURE_CLIENT_CERTIFICATE_PATH (PEM or PFX)
 	CertificatePassword string // AZURE_CLIENT_CERTIFICATE_PASSWORD
 	FederatedTokenFile  string // AZURE_FEDERATED_TOKEN_FILE
+	// AWS configures MethodAWSFederation (TENANTOPS_AWS_WEB_IDENTITY_AUDIENCE, AWS_REGION, AWS_LAMBDA_FUNCTION_NAME).
+	AWS AWSFederation
 	// DeviceCodePrompt shows the device code to the person signing in (device-code only).
 	DeviceCodePrompt func(ctx context.Context, message string) error
 }
@@ -73,6 +75,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		CertificatePath:     getenv("AZURE_CLIENT_CERTIFICATE_PATH"),
 		CertificatePassword: getenv("AZURE_CLIENT_CERTIFICATE_PASSWORD"),
 		FederatedTokenFile:  getenv("AZURE_FEDERATED_TOKEN_FILE"),
+		AWS:                 awsFederationFromEnv(getenv),
 	}, nil
 }
 
@@ -88,6 +91,9 @@ func (c Config) Resolve() Method {
 		return MethodCertificate
 	case c.FederatedTokenFile != "":
 		return MethodWorkloadIdentity
+	case c.AWS.InLambda && c.TenantID != "" && c.ClientID != "":
+		// In Lambda an app registration without a secret is reached through STS.
+		return MethodAWSFederation
 	default:
 		return MethodManagedIdentity
 	}
@@ -148,6 +154,12 @@ func NewCredential(cfg Config, transport http.RoundTripper) (azcore.TokenCredent
 			ClientOptions: co, TenantID: cfg.TenantID, ClientID: cfg.ClientID, TokenFilePath: cfg.FederatedTokenFile,
 		})
 		return cred, wrapCtor(m, err)
+	case MethodAWSFederation:
+		if err := errors.Join(need("AZURE_TENANT_ID", cfg.TenantID), need("AZURE_CLIENT_ID", cfg.ClientID)); err != nil {
+			return nil, err
+		}
+		cred, err := NewAWSFederationCredential(cfg.TenantID, cfg.ClientID, NewSTSTokens(cfg.AWS, transport), co)
+		return cred, wrapCtor(m, err)
 	case MethodManagedIdentity:
 		o := &azidentity.ManagedIdentityCredentialOptions{}
 		// IMDS and the App Service identity endpoint are local to the host:
@@ -170,13 +182,22 @@ func NewCredential(cfg Config, transport http.RoundTripper) (azcore.TokenCredent
 				return cfg.DeviceCodePrompt(ctx, m.Message)
 			}
 		}
+		p := InteractivePersistence(cfg, m) // cache.go: no second prompt
+		o.Cache, o.AuthenticationRecord = p.Cache, p.Record
 		cred, err := azidentity.NewDeviceCodeCredential(o)
-		return cred, wrapCtor(m, err)
+		if err != nil {
+			return nil, wrapCtor(m, err)
+		}
+		return Remember(cred, p), nil
 	case MethodBrowser:
+		p := InteractivePersistence(cfg, m)
 		cred, err := azidentity.NewInteractiveBrowserCredential(&azidentity.InteractiveBrowserCredentialOptions{
-			ClientOptions: co, TenantID: cfg.TenantID, ClientID: cfg.ClientID,
+			ClientOptions: co, TenantID: cfg.TenantID, ClientID: cfg.ClientID, Cache: p.Cache, AuthenticationRecord: p.Record,
 		})
-		return cred, wrapCtor(m, err)
+		if err != nil {
+			return nil, wrapCtor(m, err)
+		}
+		return Remember(cred, p), nil
 	default:
 		return nil, fmt.Errorf("unknown sign-in method %q", m)
 	}

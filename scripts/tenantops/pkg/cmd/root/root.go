@@ -8,7 +8,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tenantops/tenantops/scripts/tenantops/pkg/cmd/devtenant"
+	"github.com/tenantops/tenantops/scripts/tenantops/pkg/cmd/egress"
+	"github.com/tenantops/tenantops/scripts/tenantops/pkg/cmd/mfa"
+	"github.com/tenantops/tenantops/scripts/tenantops/pkg/cmd/namedlocations"
+	"github.com/tenantops/tenantops/scripts/tenantops/pkg/cmd/permissions"
+	"github.com/tenantops/tenantops/scripts/tenantops/pkg/cmd/securitydefaults"
 	"github.com/tenantops/tenantops/scripts/tenantops/pkg/cmd/sessions"
+	"github.com/tenantops/tenantops/scripts/tenantops/pkg/cmd/sharepoint"
+	"github.com/tenantops/tenantops/scripts/tenantops/pkg/cmd/signins"
 	"github.com/tenantops/tenantops/scripts/tenantops/pkg/cmdutil"
 )
 
@@ -48,6 +55,13 @@ Exit codes: 0 ok, 1 runtime error, 2 bad usage or invalid input,
 
 	cmd.AddCommand(sessions.NewCmdSessions(f))
 	cmd.AddCommand(devtenant.NewCmdDevtenant(f))
+	cmd.AddCommand(sharepoint.NewCmdSharePoint(f))
+	cmd.AddCommand(egress.NewCmdEgress(f))
+	cmd.AddCommand(mfa.NewCmdMFA(f))
+	cmd.AddCommand(securitydefaults.NewCmdSecurityDefaults(f))
+	cmd.AddCommand(namedlocations.NewCmdNamedLocations(f))
+	cmd.AddCommand(signins.NewCmdSignins(f, nil))
+	cmd.AddCommand(permissions.NewCmdPermissions(f))
 	return cmd
 }
 

@@ -40,6 +40,7 @@ func New(a *app.App) http.Handler {
 	for _, register := range []func(*api, *http.ServeMux){
 		(*api).routesSessions,
 		(*api).routesSharePointCheck,
+		(*api).routesCredentials,
 	} {
 		register(h, mux)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 
 	"github.com/tenantops/tenantops/shared/identity"
@@ -38,6 +39,9 @@ func (s Secret) String() string { return fmt.Sprintf("secret %s/%s", s.Name, s.V
 type Options struct {
 	Cloud     identity.Cloud
 	Transport http.RoundTripper
+	// Retry overrides azcore's retry policy (nil = SDK defaults: 3 retries,
+	// 800 ms exponential backoff). Tests use millisecond delays.
+	Retry *policy.RetryOptions
 }
 
 // Client reads and writes secrets in one vault.
@@ -52,9 +56,11 @@ func New(vaultURL string, cred azcore.TokenCredential, opts Options) (*Client, e
 	if err != nil || u.Scheme != "https" || u.Host == "" {
 		return nil, fmt.Errorf("vault URL %q: want https://NAME.%s", vaultURL, opts.Cloud.Endpoints().VaultSuffix)
 	}
-	c, err := azsecrets.NewClient(vaultURL, cred, &azsecrets.ClientOptions{
-		ClientOptions: identity.ClientOptions(opts.Cloud, opts.Transport),
-	})
+	co := identity.ClientOptions(opts.Cloud, opts.Transport)
+	if opts.Retry != nil {
+		co.Retry = *opts.Retry
+	}
+	c, err := azsecrets.NewClient(vaultURL, cred, &azsecrets.ClientOptions{ClientOptions: co})
 	if err != nil {
 		return nil, fmt.Errorf("building Key Vault client for %s: %w", vaultURL, err)
 	}

@@ -7,6 +7,8 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"github.com/tenantops/tenantops/functions/aws"
 	"github.com/tenantops/tenantops/shared/app"
 	"github.com/tenantops/tenantops/shared/httpapi"
+	"github.com/tenantops/tenantops/shared/rotation"
 )
 
 func main() {
@@ -41,5 +44,11 @@ func build(getenv func(string) string, log *slog.Logger) (aws.Handler, error) {
 	if err != nil {
 		return aws.Handler{}, err
 	}
-	return aws.Handler{API: httpapi.New(a)}, nil
+	return aws.Handler{
+		API: httpapi.New(a),
+		// EventBridge schedule: the due-rotation pass (as the RotateCredentials timer).
+		Scheduled: func(ctx context.Context, _ json.RawMessage) (any, error) {
+			return rotation.RotateDue(ctx, rotation.FromApp(a), rotation.DueRequest{})
+		},
+	}, nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/tenantops/tenantops/shared/app"
 	"github.com/tenantops/tenantops/shared/devmode"
 	"github.com/tenantops/tenantops/shared/httpapi"
+	"github.com/tenantops/tenantops/shared/rotation"
 )
 
 func main() {
@@ -61,7 +62,10 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 		return fmt.Errorf("listening on port %s: %w", port, err)
 	}
 	srv := &http.Server{
-		Handler:           azure.NewHandler(httpapi.New(a), nil, log),
+		Handler: azure.NewHandler(httpapi.New(a), map[string]azure.Function{
+			"RotateCredentials": azure.RotateCredentials(func() rotation.Deps { return rotation.FromApp(a) }),
+			"SecretNearExpiry":  azure.SecretNearExpiry(func() rotation.Deps { return rotation.FromApp(a) }),
+		}, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tenantops/tenantops/scripts/tenantops/pkg/cmd/credentials"
 	"github.com/tenantops/tenantops/scripts/tenantops/pkg/cmd/devtenant"
 	"github.com/tenantops/tenantops/scripts/tenantops/pkg/cmd/egress"
 	"github.com/tenantops/tenantops/scripts/tenantops/pkg/cmd/mfa"
@@ -54,6 +55,7 @@ Exit codes: 0 ok, 1 runtime error, 2 bad usage or invalid input,
 	})
 
 	cmd.AddCommand(sessions.NewCmdSessions(f))
+	cmd.AddCommand(credentials.NewCmdCredentials(f))
 	cmd.AddCommand(devtenant.NewCmdDevtenant(f))
 	cmd.AddCommand(sharepoint.NewCmdSharePoint(f))
 	cmd.AddCommand(egress.NewCmdEgress(f))

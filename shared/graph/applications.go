@@ -2,16 +2,16 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/microsoftgraph/msgraph-sdk-go/applications"
-	"github.com/microsoftgraph/msgraph-sdk-go/applicationswithappid"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
-	"github.com/microsoftgraph/msgraph-sdk-go/policies"
-	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipals"
+	"github.com/microsoft/kiota-abstractions-go/serialization"
 )
 
 // PasswordCredential is a client secret as Graph lists it: never the value,
@@ -79,13 +79,11 @@ func (c *Client) GetApplicationByAppID(ctx context.Context, appID string, _ *Get
 	if _, err := uuid.Parse(appID); err != nil {
 		return Application{}, &Error{Op: op, Err: fmt.Errorf("%q is not an application (client) id", appID)}
 	}
-	a, err := c.sdk.ApplicationsWithAppId(&appID).Get(ctx, &applicationswithappid.ApplicationsWithAppIdRequestBuilderGetRequestConfiguration{
-		QueryParameters: &applicationswithappid.ApplicationsWithAppIdRequestBuilderGetQueryParameters{Select: appSelect},
-	})
-	if err != nil {
-		return Application{}, wrap(op, ctxErr(ctx, err))
+	var a Application
+	if err := c.Raw(ctx, op, http.MethodGet, "v1.0/applications(appId='"+appID+"')?$select="+strings.Join(appSelect, ","), nil, &a); err != nil {
+		return Application{}, err
 	}
-	return toApplication(a), nil
+	return a.normalized(), nil
 }
 
 // AddPasswordOptions describe a new client secret.
@@ -99,28 +97,28 @@ type AddPasswordOptions struct {
 // id objectID. The secret is returned once, in NewPassword.SecretText.
 func (c *Client) AddApplicationPassword(ctx context.Context, objectID string, opts AddPasswordOptions) (NewPassword, error) {
 	op := fmt.Sprintf("adding a password to application %s", objectID)
-	pc := models.NewPasswordCredential()
+	pc := map[string]any{}
 	if opts.DisplayName != "" {
-		pc.SetDisplayName(&opts.DisplayName)
+		pc["displayName"] = opts.DisplayName
 	}
 	if !opts.Start.IsZero() {
-		s := opts.Start.UTC()
-		pc.SetStartDateTime(&s)
+		pc["startDateTime"] = opts.Start.UTC()
 	}
 	if !opts.End.IsZero() {
-		e := opts.End.UTC()
-		pc.SetEndDateTime(&e)
+		pc["endDateTime"] = opts.End.UTC()
 	}
-	body := applications.NewItemAddPasswordPostRequestBody()
-	body.SetPasswordCredential(pc)
-	res, err := c.sdk.Applications().ByApplicationId(objectID).AddPassword().Post(ctx, body, nil)
-	if err != nil {
-		return NewPassword{}, wrap(op, ctxErr(ctx, err))
+	var res struct {
+		PasswordCredential
+		SecretText string `json:"secretText"`
 	}
-	if res == nil || res.GetKeyId() == nil || deref(res.GetSecretText()) == "" {
+	if err := c.Raw(ctx, op, http.MethodPost, "v1.0/applications/"+url.PathEscape(objectID)+"/addPassword", map[string]any{"passwordCredential": pc}, &res); err != nil {
+		return NewPassword{}, err
+	}
+	if res.KeyID == "" || res.SecretText == "" {
 		return NewPassword{}, &Error{Op: op, StatusCode: 200, Message: "Graph answered without keyId or secretText"}
 	}
-	return NewPassword{PasswordCredential: toPassword(res), SecretText: deref(res.GetSecretText())}, nil
+	res.KeyID = strings.ToLower(res.KeyID)
+	return NewPassword{PasswordCredential: res.PasswordCredential, SecretText: res.SecretText}, nil
 }
 
 // RemovePasswordOptions are the options of RemoveApplicationPassword (none yet).
@@ -134,12 +132,7 @@ func (c *Client) RemoveApplicationPassword(ctx context.Context, objectID, keyID 
 	if err != nil {
 		return &Error{Op: op, Err: fmt.Errorf("%q is not a keyId", keyID)}
 	}
-	body := applications.NewItemRemovePasswordPostRequestBody()
-	body.SetKeyId(&id)
-	if err := c.sdk.Applications().ByApplicationId(objectID).RemovePassword().Post(ctx, body, nil); err != nil {
-		return wrap(op, ctxErr(ctx, err))
-	}
-	return nil
+	return c.Raw(ctx, op, http.MethodPost, "v1.0/applications/"+url.PathEscape(objectID)+"/removePassword", map[string]string{"keyId": id.String()}, nil)
 }
 
 // ListApplicationsOptions are the options of ListApplications.
@@ -154,76 +147,50 @@ type ListServicePrincipalsOptions struct {
 	PageSize int
 }
 
-func pageTop(n int) *int32 {
-	t := int32(100)
+func pageTop(n int) string {
 	if n > 0 && n <= 999 {
-		t = int32(n)
+		return strconv.Itoa(n)
 	}
-	return &t
+	return "100"
 }
 
 // ListApplications lists every application in the tenant with its
 // credentials, following @odata.nextLink to the end.
 func (c *Client) ListApplications(ctx context.Context, opts *ListApplicationsOptions) ([]Application, error) {
-	const op = "listing applications"
 	size := 0
 	if opts != nil {
 		size = opts.PageSize
 	}
-	b := c.sdk.Applications()
-	page, err := b.Get(ctx, &applications.ApplicationsRequestBuilderGetRequestConfiguration{
-		QueryParameters: &applications.ApplicationsRequestBuilderGetQueryParameters{Select: appSelect, Top: pageTop(size)},
-	})
 	var out []Application
-	for {
-		if err != nil {
-			return nil, wrap(op, ctxErr(ctx, err))
+	err := c.eachPage(ctx, "listing applications", "v1.0/applications?$select="+strings.Join(appSelect, ",")+"&$top="+pageTop(size), func(raw json.RawMessage) error {
+		var a Application
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return err
 		}
-		for _, a := range page.GetValue() {
-			out = append(out, toApplication(a))
-		}
-		next := deref(page.GetOdataNextLink())
-		if next == "" {
-			return out, nil
-		}
-		page, err = b.WithUrl(next).Get(ctx, nil)
-	}
+		out = append(out, a.normalized())
+		return nil
+	})
+	return out, err
 }
 
 // ListServicePrincipals lists every service principal in the tenant with its
 // own credentials, following @odata.nextLink to the end.
 func (c *Client) ListServicePrincipals(ctx context.Context, opts *ListServicePrincipalsOptions) ([]ServicePrincipal, error) {
-	const op = "listing service principals"
 	size := 0
 	if opts != nil {
 		size = opts.PageSize
 	}
-	b := c.sdk.ServicePrincipals()
-	page, err := b.Get(ctx, &serviceprincipals.ServicePrincipalsRequestBuilderGetRequestConfiguration{
-		QueryParameters: &serviceprincipals.ServicePrincipalsRequestBuilderGetQueryParameters{
-			Select: []string{"id", "appId", "displayName", "passwordCredentials", "keyCredentials"}, Top: pageTop(size),
-		},
-	})
 	var out []ServicePrincipal
-	for {
-		if err != nil {
-			return nil, wrap(op, ctxErr(ctx, err))
+	err := c.eachPage(ctx, "listing service principals", "v1.0/servicePrincipals?$select=id,appId,displayName,passwordCredentials,keyCredentials&$top="+pageTop(size), func(raw json.RawMessage) error {
+		var sp ServicePrincipal
+		if err := json.Unmarshal(raw, &sp); err != nil {
+			return err
 		}
-		for _, sp := range page.GetValue() {
-			out = append(out, ServicePrincipal{
-				ID:          deref(sp.GetId()),
-				AppID:       deref(sp.GetAppId()),
-				DisplayName: deref(sp.GetDisplayName()),
-				Passwords:   toPasswords(sp.GetPasswordCredentials()),
-				Keys:        toKeys(sp.GetKeyCredentials()),
-			})
-		}
-		next := deref(page.GetOdataNextLink())
-		if next == "" {
-			return out, nil
-		}
-		page, err = b.WithUrl(next).Get(ctx, nil)
-	}
+		sp.Passwords, sp.Keys = normalPasswords(sp.Passwords), normalKeys(sp.Keys)
+		out = append(out, sp)
+		return nil
+	})
+	return out, err
 }
 
 // AppManagementPolicy is the part of the tenant's default app management
@@ -266,37 +233,47 @@ type GetPolicyOptions struct{}
 // GetDefaultAppManagementPolicy reads policies/defaultAppManagementPolicy.
 func (c *Client) GetDefaultAppManagementPolicy(ctx context.Context, _ *GetPolicyOptions) (AppManagementPolicy, error) {
 	const op = "reading the tenant's default app management policy"
-	p, err := c.sdk.Policies().DefaultAppManagementPolicy().Get(ctx, &policies.DefaultAppManagementPolicyRequestBuilderGetRequestConfiguration{})
-	if err != nil {
-		return AppManagementPolicy{}, wrap(op, ctxErr(ctx, err))
+	var p struct {
+		IsEnabled               bool `json:"isEnabled"`
+		ApplicationRestrictions *struct {
+			PasswordCredentials []struct {
+				RestrictionType string     `json:"restrictionType"`
+				State           string     `json:"state"`
+				MaxLifetime     string     `json:"maxLifetime"` // ISO 8601 duration, e.g. P90D
+				CreatedAfter    *time.Time `json:"restrictForAppsCreatedAfterDateTime"`
+			} `json:"passwordCredentials"`
+		} `json:"applicationRestrictions"`
 	}
-	out := AppManagementPolicy{Enabled: deref(p.GetIsEnabled())}
-	ar := p.GetApplicationRestrictions()
-	if ar == nil {
+	if err := c.Raw(ctx, op, http.MethodGet, "v1.0/policies/defaultAppManagementPolicy", nil, &p); err != nil {
+		return AppManagementPolicy{}, err
+	}
+	out := AppManagementPolicy{Enabled: p.IsEnabled}
+	if p.ApplicationRestrictions == nil {
 		return out, nil
 	}
-	for _, r := range ar.GetPasswordCredentials() {
-		if st := r.GetState(); st != nil && st.String() == "disabled" {
-			continue
-		}
-		rt := r.GetRestrictionType()
-		if rt == nil {
+	for _, r := range p.ApplicationRestrictions.PasswordCredentials {
+		if r.State == "disabled" {
 			continue
 		}
 		after := time.Time{}
-		if t := r.GetRestrictForAppsCreatedAfterDateTime(); t != nil {
-			after = *t
+		if r.CreatedAfter != nil {
+			after = *r.CreatedAfter
 		}
-		switch rt.String() {
+		switch r.RestrictionType {
 		case "passwordLifetime":
-			if ml := r.GetMaxLifetime(); ml != nil {
-				d, err := ml.ToDuration()
-				if err != nil {
-					return out, &Error{Op: op, Err: fmt.Errorf("maxLifetime %q: %w", ml.String(), err)}
-				}
-				if out.MaxPasswordLifetime == 0 || d < out.MaxPasswordLifetime {
-					out.MaxPasswordLifetime, out.LifetimeAppliesAfter = d, after
-				}
+			if r.MaxLifetime == "" {
+				continue
+			}
+			iso, err := serialization.ParseISODuration(r.MaxLifetime)
+			if err != nil {
+				return out, &Error{Op: op, Err: fmt.Errorf("maxLifetime %q: %w", r.MaxLifetime, err)}
+			}
+			d, err := iso.ToDuration()
+			if err != nil {
+				return out, &Error{Op: op, Err: fmt.Errorf("maxLifetime %q: %w", r.MaxLifetime, err)}
+			}
+			if out.MaxPasswordLifetime == 0 || d < out.MaxPasswordLifetime {
+				out.MaxPasswordLifetime, out.LifetimeAppliesAfter = d, after
 			}
 		case "passwordAddition":
 			out.PasswordAdditionBlocked, out.AdditionBlockedAfter = true, after
@@ -305,56 +282,27 @@ func (c *Client) GetDefaultAppManagementPolicy(ctx context.Context, _ *GetPolicy
 	return out, nil
 }
 
-func toApplication(a models.Applicationable) Application {
-	out := Application{
-		ID:          deref(a.GetId()),
-		AppID:       deref(a.GetAppId()),
-		DisplayName: deref(a.GetDisplayName()),
-		Passwords:   toPasswords(a.GetPasswordCredentials()),
-		Keys:        toKeys(a.GetKeyCredentials()),
-	}
-	if t := a.GetCreatedDateTime(); t != nil {
-		out.Created = *t
-	}
-	return out
+// normalized lower-cases key ids and turns absent credential lists into
+// empty ones, as results print them.
+func (a Application) normalized() Application {
+	a.Passwords, a.Keys = normalPasswords(a.Passwords), normalKeys(a.Keys)
+	return a
 }
 
-func toPasswords(ps []models.PasswordCredentialable) []PasswordCredential {
+func normalPasswords(ps []PasswordCredential) []PasswordCredential {
 	out := make([]PasswordCredential, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, toPassword(p))
+		p.KeyID = strings.ToLower(p.KeyID)
+		out = append(out, p)
 	}
 	return out
 }
 
-func toPassword(p models.PasswordCredentialable) PasswordCredential {
-	out := PasswordCredential{DisplayName: deref(p.GetDisplayName()), Hint: deref(p.GetHint())}
-	if id := p.GetKeyId(); id != nil {
-		out.KeyID = strings.ToLower(id.String())
-	}
-	if t := p.GetStartDateTime(); t != nil {
-		out.Start = *t
-	}
-	if t := p.GetEndDateTime(); t != nil {
-		out.End = *t
-	}
-	return out
-}
-
-func toKeys(ks []models.KeyCredentialable) []KeyCredential {
+func normalKeys(ks []KeyCredential) []KeyCredential {
 	out := make([]KeyCredential, 0, len(ks))
 	for _, k := range ks {
-		kc := KeyCredential{DisplayName: deref(k.GetDisplayName()), Type: deref(k.GetTypeEscaped()), Usage: deref(k.GetUsage())}
-		if id := k.GetKeyId(); id != nil {
-			kc.KeyID = strings.ToLower(id.String())
-		}
-		if t := k.GetStartDateTime(); t != nil {
-			kc.Start = *t
-		}
-		if t := k.GetEndDateTime(); t != nil {
-			kc.End = *t
-		}
-		out = append(out, kc)
+		k.KeyID = strings.ToLower(k.KeyID)
+		out = append(out, k)
 	}
 	return out
 }

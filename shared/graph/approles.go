@@ -9,9 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
-	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipals"
-	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipalswithappid"
 )
 
 // MicrosoftGraphAppID is the application id of Microsoft Graph: its service
@@ -94,13 +91,7 @@ func (c *Client) GetServicePrincipal(ctx context.Context, objectID string) (Prin
 	if _, err := uuid.Parse(objectID); err != nil {
 		return PrincipalInfo{}, &Error{Op: op, Err: fmt.Errorf("%q is not an object id", objectID)}
 	}
-	sp, err := c.sdk.ServicePrincipals().ByServicePrincipalId(objectID).Get(ctx, &serviceprincipals.ServicePrincipalItemRequestBuilderGetRequestConfiguration{
-		QueryParameters: &serviceprincipals.ServicePrincipalItemRequestBuilderGetQueryParameters{Select: principalSelect},
-	})
-	if err != nil {
-		return PrincipalInfo{}, wrap(op, ctxErr(ctx, err))
-	}
-	return toPrincipal(sp), nil
+	return c.getPrincipal(ctx, op, "v1.0/servicePrincipals/"+objectID)
 }
 
 // GetServicePrincipalByAppID reads the service principal of an application
@@ -111,13 +102,7 @@ func (c *Client) GetServicePrincipalByAppID(ctx context.Context, appID string) (
 	if _, err := uuid.Parse(appID); err != nil {
 		return PrincipalInfo{}, &Error{Op: op, Err: fmt.Errorf("%q is not an application (client) id", appID)}
 	}
-	sp, err := c.sdk.ServicePrincipalsWithAppId(&appID).Get(ctx, &serviceprincipalswithappid.ServicePrincipalsWithAppIdRequestBuilderGetRequestConfiguration{
-		QueryParameters: &serviceprincipalswithappid.ServicePrincipalsWithAppIdRequestBuilderGetQueryParameters{Select: principalSelect},
-	})
-	if err != nil {
-		return PrincipalInfo{}, wrap(op, ctxErr(ctx, err))
-	}
-	return toPrincipal(sp), nil
+	return c.getPrincipal(ctx, op, "v1.0/servicePrincipals(appId='"+appID+"')")
 }
 
 // ListAppRoleAssignments lists the app roles granted to the service
@@ -128,22 +113,22 @@ func (c *Client) ListAppRoleAssignments(ctx context.Context, principalID string)
 	if _, err := uuid.Parse(principalID); err != nil {
 		return nil, &Error{Op: op, Err: fmt.Errorf("%q is not an object id", principalID)}
 	}
-	b := c.sdk.ServicePrincipals().ByServicePrincipalId(principalID).AppRoleAssignments()
-	page, err := b.Get(ctx, nil)
 	out := []AppRoleAssignment{}
-	for {
-		if err != nil {
-			return nil, wrap(op, ctxErr(ctx, err))
+	path := "v1.0/servicePrincipals/" + principalID + "/appRoleAssignments"
+	for path != "" {
+		var page struct {
+			Value []AppRoleAssignment `json:"value"`
+			Next  string              `json:"@odata.nextLink"`
 		}
-		for _, a := range page.GetValue() {
-			out = append(out, toAssignment(a))
+		if err := c.Raw(ctx, op, http.MethodGet, path, nil, &page); err != nil {
+			return nil, err
 		}
-		next := deref(page.GetOdataNextLink())
-		if next == "" {
-			return out, nil
+		for _, a := range page.Value {
+			out = append(out, a.normalized())
 		}
-		page, err = b.WithUrl(next).Get(ctx, nil)
+		path = page.Next
 	}
+	return out, nil
 }
 
 // AssignAppRole grants appRoleID of resourceID to principalID
@@ -159,18 +144,15 @@ func (c *Client) AssignAppRole(ctx context.Context, principalID, resourceID, app
 		}
 		ids[i] = u
 	}
-	body := models.NewAppRoleAssignment()
-	body.SetPrincipalId(&ids[0])
-	body.SetResourceId(&ids[1])
-	body.SetAppRoleId(&ids[2])
-	res, err := c.sdk.ServicePrincipals().ByServicePrincipalId(principalID).AppRoleAssignments().Post(ctx, body, nil)
-	if err != nil {
-		return AppRoleAssignment{}, wrap(op, ctxErr(ctx, err))
+	body := map[string]string{"principalId": ids[0].String(), "resourceId": ids[1].String(), "appRoleId": ids[2].String()}
+	var res AppRoleAssignment
+	if err := c.Raw(ctx, op, http.MethodPost, "v1.0/servicePrincipals/"+principalID+"/appRoleAssignments", body, &res); err != nil {
+		return AppRoleAssignment{}, err
 	}
-	if res == nil {
+	if res.ID == "" {
 		return AppRoleAssignment{}, &Error{Op: op, StatusCode: http.StatusCreated, Message: "Graph answered without the assignment"}
 	}
-	return toAssignment(res), nil
+	return res.normalized(), nil
 }
 
 // IsAlreadyAssigned reports Graph's answer to assigning an app role the
@@ -182,47 +164,34 @@ func IsAlreadyAssigned(err error) bool {
 		strings.Contains(strings.ToLower(ge.Message), "already exists")
 }
 
-func toPrincipal(sp models.ServicePrincipalable) PrincipalInfo {
-	out := PrincipalInfo{
-		ID:             deref(sp.GetId()),
-		AppID:          deref(sp.GetAppId()),
-		DisplayName:    deref(sp.GetDisplayName()),
-		Type:           deref(sp.GetServicePrincipalType()),
-		AccountEnabled: sp.GetAccountEnabled() == nil || *sp.GetAccountEnabled(),
+// getPrincipal reads a service principal into plain types: decoding into
+// msgraph's typed model would link everything a service principal reaches.
+func (c *Client) getPrincipal(ctx context.Context, op, path string) (PrincipalInfo, error) {
+	var sp struct {
+		PrincipalInfo
+		AccountEnabled *bool `json:"accountEnabled"`
+		AppRoles       []struct {
+			AppRole
+			Enabled *bool `json:"isEnabled"`
+		} `json:"appRoles"`
 	}
-	for _, r := range sp.GetAppRoles() {
-		ar := AppRole{
-			Value:              deref(r.GetValue()),
-			DisplayName:        deref(r.GetDisplayName()),
-			Enabled:            r.GetIsEnabled() == nil || *r.GetIsEnabled(),
-			AllowedMemberTypes: r.GetAllowedMemberTypes(),
-		}
-		if id := r.GetId(); id != nil {
-			ar.ID = strings.ToLower(id.String())
-		}
+	if err := c.Raw(ctx, op, http.MethodGet, path+"?$select="+strings.Join(principalSelect, ","), nil, &sp); err != nil {
+		return PrincipalInfo{}, err
+	}
+	out := sp.PrincipalInfo
+	out.AccountEnabled = sp.AccountEnabled == nil || *sp.AccountEnabled
+	out.AppRoles = nil
+	for _, r := range sp.AppRoles {
+		ar := r.AppRole
+		ar.ID = strings.ToLower(ar.ID)
+		ar.Enabled = r.Enabled == nil || *r.Enabled
 		out.AppRoles = append(out.AppRoles, ar)
 	}
-	return out
+	return out, nil
 }
 
-func toAssignment(a models.AppRoleAssignmentable) AppRoleAssignment {
-	out := AppRoleAssignment{
-		ID:                   deref(a.GetId()),
-		PrincipalType:        deref(a.GetPrincipalType()),
-		PrincipalDisplayName: deref(a.GetPrincipalDisplayName()),
-		ResourceDisplayName:  deref(a.GetResourceDisplayName()),
-	}
-	if id := a.GetAppRoleId(); id != nil {
-		out.AppRoleID = strings.ToLower(id.String())
-	}
-	if id := a.GetPrincipalId(); id != nil {
-		out.PrincipalID = strings.ToLower(id.String())
-	}
-	if id := a.GetResourceId(); id != nil {
-		out.ResourceID = strings.ToLower(id.String())
-	}
-	if t := a.GetCreatedDateTime(); t != nil {
-		out.Created = *t
-	}
-	return out
+// normalized lower-cases ids so they compare as GUIDs.
+func (a AppRoleAssignment) normalized() AppRoleAssignment {
+	a.AppRoleID, a.PrincipalID, a.ResourceID = strings.ToLower(a.AppRoleID), strings.ToLower(a.PrincipalID), strings.ToLower(a.ResourceID)
+	return a
 }

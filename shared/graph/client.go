@@ -111,8 +111,16 @@ func New(cred azcore.TokenCredential, opts Options) (*Client, error) {
 	baseURL := ep.Graph + "/v1.0"
 	// Set before NewGraphServiceClient: $batch steps capture the base URL.
 	adapter.SetBaseUrl(baseURL)
-	return &Client{sdk: msgraphsdk.NewGraphServiceClient(adapter), adapter: adapter, baseURL: baseURL}, nil
+	// NewGraphServiceClient registers process-wide serializers and the
+	// backing-store factory (kiota globals): build clients at start-up, one
+	// at a time, never per request.
+	newClientMu.Lock()
+	sdk := msgraphsdk.NewGraphServiceClient(adapter)
+	newClientMu.Unlock()
+	return &Client{sdk: sdk, adapter: adapter, baseURL: baseURL}, nil
 }
+
+var newClientMu sync.Mutex
 
 // SDK exposes the underlying client for the few calls this package does not wrap yet.
 func (c *Client) SDK() *msgraphsdk.GraphServiceClient { return c.sdk }

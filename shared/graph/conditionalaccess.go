@@ -2,13 +2,11 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-
-	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
 )
 
 // Conditional Access reads (named locations, policies, What If).
@@ -38,43 +36,57 @@ const (
 // ListNamedLocations lists every named location (all pages).
 // Needs Policy.Read.All.
 func (c *Client) ListNamedLocations(ctx context.Context) ([]NamedLocation, error) {
-	const op = "listing named locations"
-	first, err := c.sdk.Identity().ConditionalAccess().NamedLocations().Get(ctx, nil)
-	if err != nil {
-		return nil, wrap(op, ctxErr(ctx, err))
-	}
-	it, err := msgraphcore.NewPageIterator[models.NamedLocationable](first, c.adapter, models.CreateNamedLocationCollectionResponseFromDiscriminatorValue)
-	if err != nil {
-		return nil, &Error{Op: op, Err: err}
-	}
 	var out []NamedLocation
-	err = it.Iterate(ctx, func(nl models.NamedLocationable) bool {
-		out = append(out, toNamedLocation(nl))
-		return true
+	err := c.eachPage(ctx, "listing named locations", "v1.0/identity/conditionalAccess/namedLocations", func(raw json.RawMessage) error {
+		var nl struct {
+			Type        string `json:"@odata.type"`
+			ID          string `json:"id"`
+			DisplayName string `json:"displayName"`
+			IsTrusted   bool   `json:"isTrusted"`
+			IPRanges    []struct {
+				CIDR string `json:"cidrAddress"` // iPv4CidrRange and iPv6CidrRange alike
+			} `json:"ipRanges"`
+			Countries []string `json:"countriesAndRegions"`
+		}
+		if err := json.Unmarshal(raw, &nl); err != nil {
+			return err
+		}
+		loc := NamedLocation{ID: nl.ID, DisplayName: nl.DisplayName}
+		switch nl.Type {
+		case "#microsoft.graph.ipNamedLocation":
+			loc.Kind, loc.Trusted = LocationIP, nl.IsTrusted
+			for _, r := range nl.IPRanges {
+				loc.CIDRs = append(loc.CIDRs, r.CIDR)
+			}
+		case "#microsoft.graph.countryNamedLocation":
+			loc.Kind, loc.Countries = LocationCountry, nl.Countries
+		}
+		out = append(out, loc)
+		return nil
 	})
-	if err != nil {
-		return nil, wrap(op, ctxErr(ctx, err))
-	}
-	return out, nil
+	return out, err
 }
 
-func toNamedLocation(nl models.NamedLocationable) NamedLocation {
-	out := NamedLocation{ID: deref(nl.GetId()), DisplayName: deref(nl.GetDisplayName())}
-	switch l := nl.(type) {
-	case models.IpNamedLocationable:
-		out.Kind = LocationIP
-		out.Trusted = deref(l.GetIsTrusted())
-		for _, r := range l.GetIpRanges() {
-			// iPv4CidrRange and iPv6CidrRange have the same shape.
-			if c, ok := r.(interface{ GetCidrAddress() *string }); ok {
-				out.CIDRs = append(out.CIDRs, deref(c.GetCidrAddress()))
+// eachPage calls fn with every item of a collection, following
+// @odata.nextLink. Items are decoded by the caller into plain types:
+// msgraph's typed models would link everything they can reach.
+func (c *Client) eachPage(ctx context.Context, op, path string, fn func(json.RawMessage) error) error {
+	for path != "" {
+		var page struct {
+			Value []json.RawMessage `json:"value"`
+			Next  string            `json:"@odata.nextLink"`
+		}
+		if err := c.Raw(ctx, op, http.MethodGet, path, nil, &page); err != nil {
+			return err
+		}
+		for _, v := range page.Value {
+			if err := fn(v); err != nil {
+				return &Error{Op: op, Err: fmt.Errorf("decoding Graph's answer: %w", err)}
 			}
 		}
-	case models.CountryNamedLocationable:
-		out.Kind = LocationCountry
-		out.Countries = l.GetCountriesAndRegions()
+		path = page.Next
 	}
-	return out
+	return nil
 }
 
 // CAPolicy is the part of a Conditional Access policy a diagnosis needs.
@@ -122,54 +134,55 @@ func (p CAPolicy) Requires(control string) bool {
 // ListCAPolicies lists every Conditional Access policy (all pages).
 // Needs Policy.Read.All.
 func (c *Client) ListCAPolicies(ctx context.Context) ([]CAPolicy, error) {
-	const op = "listing Conditional Access policies"
-	first, err := c.sdk.Identity().ConditionalAccess().Policies().Get(ctx, nil)
-	if err != nil {
-		return nil, wrap(op, ctxErr(ctx, err))
-	}
-	it, err := msgraphcore.NewPageIterator[models.ConditionalAccessPolicyable](first, c.adapter, models.CreateConditionalAccessPolicyCollectionResponseFromDiscriminatorValue)
-	if err != nil {
-		return nil, &Error{Op: op, Err: err}
-	}
 	var out []CAPolicy
-	err = it.Iterate(ctx, func(p models.ConditionalAccessPolicyable) bool {
-		out = append(out, toCAPolicy(p))
-		return true
+	err := c.eachPage(ctx, "listing Conditional Access policies", "v1.0/identity/conditionalAccess/policies", func(raw json.RawMessage) error {
+		var p struct {
+			ID          string `json:"id"`
+			DisplayName string `json:"displayName"`
+			State       string `json:"state"`
+			Conditions  struct {
+				Users struct {
+					IncludeUsers  []string `json:"includeUsers"`
+					ExcludeUsers  []string `json:"excludeUsers"`
+					IncludeGroups []string `json:"includeGroups"`
+					ExcludeGroups []string `json:"excludeGroups"`
+					IncludeRoles  []string `json:"includeRoles"`
+					ExcludeRoles  []string `json:"excludeRoles"`
+				} `json:"users"`
+				Applications struct {
+					Include []string `json:"includeApplications"`
+					Exclude []string `json:"excludeApplications"`
+				} `json:"applications"`
+				Locations *struct {
+					Include []string `json:"includeLocations"`
+					Exclude []string `json:"excludeLocations"`
+				} `json:"locations"`
+				ClientAppTypes []string `json:"clientAppTypes"`
+			} `json:"conditions"`
+			GrantControls *struct {
+				Operator string   `json:"operator"`
+				BuiltIn  []string `json:"builtInControls"`
+			} `json:"grantControls"`
+		}
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return err
+		}
+		u := p.Conditions.Users
+		pol := CAPolicy{ID: p.ID, DisplayName: p.DisplayName, State: p.State,
+			IncludeUsers: u.IncludeUsers, ExcludeUsers: u.ExcludeUsers, IncludeGroups: u.IncludeGroups,
+			ExcludeGroups: u.ExcludeGroups, IncludeRoles: u.IncludeRoles, ExcludeRoles: u.ExcludeRoles,
+			IncludeApplications: p.Conditions.Applications.Include, ExcludeApplications: p.Conditions.Applications.Exclude,
+			ClientAppTypes: p.Conditions.ClientAppTypes}
+		if l := p.Conditions.Locations; l != nil {
+			pol.IncludeLocations, pol.ExcludeLocations = l.Include, l.Exclude
+		}
+		if g := p.GrantControls; g != nil {
+			pol.GrantOperator, pol.GrantControls = g.Operator, g.BuiltIn
+		}
+		out = append(out, pol)
+		return nil
 	})
-	if err != nil {
-		return nil, wrap(op, ctxErr(ctx, err))
-	}
-	return out, nil
-}
-
-func toCAPolicy(p models.ConditionalAccessPolicyable) CAPolicy {
-	out := CAPolicy{ID: deref(p.GetId()), DisplayName: deref(p.GetDisplayName())}
-	if s := p.GetState(); s != nil {
-		out.State = s.String()
-	}
-	if cond := p.GetConditions(); cond != nil {
-		if u := cond.GetUsers(); u != nil {
-			out.IncludeUsers, out.ExcludeUsers = u.GetIncludeUsers(), u.GetExcludeUsers()
-			out.IncludeGroups, out.ExcludeGroups = u.GetIncludeGroups(), u.GetExcludeGroups()
-			out.IncludeRoles, out.ExcludeRoles = u.GetIncludeRoles(), u.GetExcludeRoles()
-		}
-		if a := cond.GetApplications(); a != nil {
-			out.IncludeApplications, out.ExcludeApplications = a.GetIncludeApplications(), a.GetExcludeApplications()
-		}
-		if l := cond.GetLocations(); l != nil {
-			out.IncludeLocations, out.ExcludeLocations = l.GetIncludeLocations(), l.GetExcludeLocations()
-		}
-		for _, ct := range cond.GetClientAppTypes() {
-			out.ClientAppTypes = append(out.ClientAppTypes, ct.String())
-		}
-	}
-	if g := p.GetGrantControls(); g != nil {
-		out.GrantOperator = deref(g.GetOperator())
-		for _, b := range g.GetBuiltInControls() {
-			out.GrantControls = append(out.GrantControls, b.String())
-		}
-	}
-	return out
+	return out, err
 }
 
 // WhatIfRequest describes a sign-in for the Conditional Access What If

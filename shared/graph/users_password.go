@@ -3,8 +3,8 @@ package graph
 import (
 	"context"
 	"fmt"
-
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"net/http"
+	"net/url"
 )
 
 // SetPasswordOptions are the options of SetUserPassword.
@@ -21,13 +21,8 @@ type SetPasswordOptions struct {
 func (c *Client) SetUserPassword(ctx context.Context, userID, password string, opts *SetPasswordOptions) error {
 	op := fmt.Sprintf("setting the password of %s", userID)
 	force := opts != nil && opts.ForceChange
-	pp := models.NewPasswordProfile()
-	pp.SetPassword(&password)
-	pp.SetForceChangePasswordNextSignIn(&force)
-	u := models.NewUser()
-	u.SetPasswordProfile(pp)
-	if _, err := c.sdk.Users().ByUserId(userID).Patch(ctx, u, nil); err != nil {
-		return wrap(op, ctxErr(ctx, err))
-	}
-	return nil
+	// A plain body keeps msgraph's User serializer (and everything it
+	// reaches) out of the binary.
+	body := map[string]any{"passwordProfile": map[string]any{"password": password, "forceChangePasswordNextSignIn": force}}
+	return c.Raw(ctx, op, http.MethodPatch, "v1.0/users/"+url.PathEscape(userID), body, nil)
 }

@@ -112,51 +112,7 @@ type gap struct {
 	calls map[string]string
 }
 
-var knownGaps = map[string]gap{
-	"revoke-group": {
-		roles: map[string]string{"GroupMember.Read.All": "FindGroup reads GET /groups?$filter=displayName (or /groups/{id}), which GroupMember.ReadBasic.All does not cover"},
-		calls: map[string]string{
-			"GET /v1.0/groups": "resolving --group by display name",
-			"GET /v1.0/groups/{id}/transitiveMembers/microsoft.graph.user": "members listed with the OData cast to users",
-		},
-	},
-	"revoke-mfa-state": {calls: map[string]string{
-		"GET /beta/reports/authenticationMethods/userRegistrationDetails": "read from beta; the manifest lists v1.0",
-	}},
-	"rotate-app-secret": {
-		roles: map[string]string{"Policy.Read.All": "the secret lifetime is capped by the default app management policy, read before addPassword"},
-		calls: map[string]string{"GET /v1.0/policies/defaultAppManagementPolicy": "max secret lifetime"},
-	},
-	"credentials-expiring": {calls: map[string]string{
-		"GET /v1.0/applications":      "lists every application's credentials, not only those in Key Vault",
-		"GET /v1.0/servicePrincipals": "lists every service principal's credentials",
-	}},
-	"sharepoint-check": {
-		roles: map[string]string{"User.Read.All": "reads the service account (GET /users/{upn})"},
-		calls: map[string]string{
-			"GET /v1.0/users/{id}": "the service account's state",
-			"GET /v1.0/policies/identitySecurityDefaultsEnforcementPolicy": "security defaults block password sign-ins",
-			"GET /beta/users/{id}/authentication/requirements":             "the account's per-user MFA state",
-			"POST /v1.0/identity/conditionalAccess/evaluate": "Conditional Access What If for the sign-in; PERMISSIONS.md #15 says evaluate is beta-only " +
-				"(and wants Policy.Read.ConditionalAccess): the code's v1.0 path needs checking against real Graph",
-		},
-	},
-	"mfa-report": {calls: map[string]string{
-		"GET /v1.0/policies/identitySecurityDefaultsEnforcementPolicy":    "whether security defaults enforce MFA",
-		"GET /v1.0/identity/conditionalAccess/policies":                   "which CA policies require MFA",
-		"GET /beta/reports/authenticationMethods/userRegistrationDetails": "read from beta; the manifest lists v1.0",
-	}},
-	"security-defaults-show":    {calls: map[string]string{"GET /v1.0/identity/conditionalAccess/policies": "enabled CA policies conflict with security defaults"}},
-	"security-defaults-enable":  {calls: map[string]string{"GET /v1.0/identity/conditionalAccess/policies": "refused while CA policies are on"}},
-	"security-defaults-disable": {calls: map[string]string{"GET /v1.0/identity/conditionalAccess/policies": "warns when no CA policy requires MFA"}},
-	"named-locations-add": {calls: map[string]string{
-		"GET /v1.0/identity/conditionalAccess/namedLocations/{id}": "reads the location back after PATCH (lost-write check)",
-	}},
-	"named-locations-remove": {calls: map[string]string{
-		"GET /v1.0/identity/conditionalAccess/namedLocations/{id}": "reads the location back after PATCH (lost-write check)",
-	}},
-	"signins": {calls: map[string]string{"GET /beta/auditLogs/signIns": "read from beta; the manifest lists v1.0"}},
-}
+var knownGaps = map[string]gap{}
 
 // wireCall is one Graph request seen on the wire ($batch items unpacked).
 type wireCall struct {

@@ -31,6 +31,7 @@ type Settings struct {
 	Dev               bool          // TENANTOPS_DEV: start the embedded dev tenant
 	DevTenantURL      string        // TENANTOPS_DEVTENANT_URL
 	DevTenantCA       string        // TENANTOPS_DEVTENANT_CA (path to PEM)
+	DevEgressIP       string        // TENANTOPS_DEV_EGRESS_IP: the embedded dev tenant's egress IP
 
 	// Transport overrides the network (embedded dev tenant, tests). Not an env setting.
 	Transport http.RoundTripper
@@ -56,6 +57,7 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 		RotationSchedule:  getenv("ROTATION_SCHEDULE"),
 		DevTenantURL:      strings.TrimSpace(getenv("TENANTOPS_DEVTENANT_URL")),
 		DevTenantCA:       strings.TrimSpace(getenv("TENANTOPS_DEVTENANT_CA")),
+		DevEgressIP:       strings.TrimSpace(getenv("TENANTOPS_DEV_EGRESS_IP")),
 	}
 	switch strings.ToLower(strings.TrimSpace(getenv("TENANTOPS_DEV"))) {
 	case "", "0", "false", "no":

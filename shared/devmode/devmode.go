@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/tenantops/tenantops/shared/app"
 	"github.com/tenantops/tenantops/shared/devtenant"
@@ -57,7 +56,7 @@ const EgressIPEnv = "TENANTOPS_DEV_EGRESS_IP"
 // The caller closes the tenant.
 func Start(s app.Settings, egressIP string, log *slog.Logger) (*devtenant.Tenant, app.Settings, error) {
 	if egressIP == "" {
-		egressIP = os.Getenv(EgressIPEnv)
+		egressIP = s.DevEgressIP
 	}
 	if log != nil {
 		// The embedded tenant is scaffolding: keep its warnings, not its chatter,

@@ -113,6 +113,7 @@ func Start(opts Options) (*Tenant, error) {
 		}
 		st.egressIP = opts.EgressIP
 	}
+	st.routes = graphRouteTable()
 	t.st = st
 	t.faults = newFaultTable()
 	t.throttle = newThrottler()

@@ -68,11 +68,15 @@ var (
 	permAppPolWrite  = []string{"Policy.ReadWrite.ApplicationConfiguration"}
 )
 
-// graphRoutes is filled by init functions of the per-family files; it is
-// written only during package initialization and read-only afterwards.
-var graphRoutes []*graphRoute
-
-func addGraphRoutes(rs ...*graphRoute) { graphRoutes = append(graphRoutes, rs...) }
+// graphRouteTable builds the routing and permission table, one list per
+// family of endpoints; the first match wins. Each tenant builds its own at
+// Start (handlers read the table, so it cannot be a package variable).
+func graphRouteTable() []*graphRoute {
+	return slices.Concat(
+		resourcePrincipalRoutes(), appRoutes(), authRoutes(), caRoutes(),
+		groupRoutes(), userRoutes(), siteRoutes(), signInRoutes(),
+	)
+}
 
 func route(method, pattern string, perms []string, class string, cost int, h func(*Tenant, *graphReq)) *graphRoute {
 	return &graphRoute{method: method, pattern: strings.Split(pattern, "/"), perms: perms, class: class, cost: cost, handle: h}
@@ -102,9 +106,9 @@ func normalizeSegs(segs []string) []string {
 	return out
 }
 
-func matchRoute(method, version string, segs []string) (*graphRoute, []string, bool) {
+func matchRoute(routes []*graphRoute, method, version string, segs []string) (*graphRoute, []string, bool) {
 	pathMatched := false
-	for _, rt := range graphRoutes {
+	for _, rt := range routes {
 		if len(rt.pattern) != len(segs) {
 			continue
 		}
@@ -204,7 +208,7 @@ func (t *Tenant) dispatchGraph(w http.ResponseWriter, r *http.Request, version, 
 		g.params = []string{strings.TrimSuffix(segs[1], ":"), "/" + strings.Join(segs[2:], "/")}
 		g.route = siteByPathRoute
 	} else {
-		rt, params, pathOK := matchRoute(r.Method, version, segs)
+		rt, params, pathOK := matchRoute(t.st.routes, r.Method, version, segs)
 		if rt == nil {
 			if pathOK {
 				graphErrorRaw(w, reqID, crid, now, http.StatusMethodNotAllowed, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")

@@ -15,8 +15,8 @@ import (
 
 // Applications, service principals, client secrets (addPassword/removePassword).
 
-func init() {
-	addGraphRoutes(
+func appRoutes() []*graphRoute {
+	return []*graphRoute{
 		route("GET", "applications", permAppRead, "directory", 2, (*Tenant).listApps),
 		route("GET", "applications/{}", permAppRead, "directory", 1, (*Tenant).getApp),
 		route("POST", "applications/{}/addPassword", permAppWrite, "directory", 1, addPasswordHandler(false)),
@@ -28,7 +28,7 @@ func init() {
 		route("POST", "servicePrincipals/{}/removePassword", permAppWrite, "directory", 1, removePasswordHandler(true)),
 		route("GET", "policies/defaultAppManagementPolicy", permAppPolicy, "directory", 1, (*Tenant).getAppPolicy),
 		route("PATCH", "policies/defaultAppManagementPolicy", permAppPolWrite, "directory", 1, (*Tenant).patchAppPolicy),
-	)
+	}
 }
 
 // Well-known Microsoft Graph application permission ids (others get deterministic ids).

@@ -10,8 +10,8 @@ import (
 // Per-user MFA (beta requirements), authentication methods, registration
 // details report, security defaults.
 
-func init() {
-	addGraphRoutes(
+func authRoutes() []*graphRoute {
+	return []*graphRoute{
 		betaOnly(route("GET", "users/{}/authentication/requirements", permPolicyRead, "directory", 1, (*Tenant).getMFARequirements)),
 		betaOnly(route("PATCH", "users/{}/authentication/requirements", permMFAWrite, "directory", 1, (*Tenant).patchMFARequirements)),
 		route("GET", "users/{}/authentication/methods", permMethodsRead, "reports", 1, (*Tenant).listMethods),
@@ -19,7 +19,7 @@ func init() {
 		route("GET", "reports/authenticationMethods/userRegistrationDetails/{}", permRegDetails, "reports", 1, (*Tenant).getRegistrationDetails),
 		route("GET", "policies/identitySecurityDefaultsEnforcementPolicy", permPolicyRead, "directory", 1, (*Tenant).getSecurityDefaults),
 		route("PATCH", "policies/identitySecurityDefaultsEnforcementPolicy", permSecDefWrite, "directory", 1, (*Tenant).patchSecurityDefaults),
-	)
+	}
 }
 
 func (t *Tenant) getMFARequirements(g *graphReq) {

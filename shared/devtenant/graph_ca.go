@@ -11,8 +11,8 @@ import (
 // Conditional Access: named locations CRUD, policies, What If (evaluate).
 // All of these share the tenant-wide 1 request/second budget without Retry-After.
 
-func init() {
-	addGraphRoutes(
+func caRoutes() []*graphRoute {
+	return []*graphRoute{
 		route("GET", "identity/conditionalAccess/namedLocations", permCARead, "ca", 1, (*Tenant).listNamedLocations),
 		route("POST", "identity/conditionalAccess/namedLocations", permCAWrite, "ca", 1, (*Tenant).createNamedLocation),
 		route("GET", "identity/conditionalAccess/namedLocations/{}", permCARead, "ca", 1, (*Tenant).getNamedLocation),
@@ -21,7 +21,7 @@ func init() {
 		route("GET", "identity/conditionalAccess/policies", permCARead, "ca", 1, (*Tenant).listCAPolicies),
 		route("GET", "identity/conditionalAccess/policies/{}", permCARead, "ca", 1, (*Tenant).getCAPolicy),
 		route("POST", "identity/conditionalAccess/evaluate", permCAEvaluate, "ca", 1, (*Tenant).evaluateWhatIf),
-	)
+	}
 }
 
 func namedLocationJSON(nl *NamedLocation) jobj {

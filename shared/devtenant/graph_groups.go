@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-func init() {
-	addGraphRoutes(
+func groupRoutes() []*graphRoute {
+	return []*graphRoute{
 		route("GET", "groups", permGroupRead, "directory", 1, (*Tenant).listGroups),
 		route("GET", "groups/{}", permGroupRead, "directory", 1, (*Tenant).getGroup),
 		route("GET", "groups/{}/members", permGroupMembers, "directory", 3, groupMembersHandler(false, "")),
@@ -14,7 +14,7 @@ func init() {
 		route("GET", "groups/{}/transitiveMembers/microsoft.graph.user", permGroupMembers, "directory", 5, groupMembersHandler(true, "user")),
 		route("GET", "groups/{}/transitiveMembers/microsoft.graph.group", permGroupMembers, "directory", 5, groupMembersHandler(true, "group")),
 		route("GET", "groups/{}/members/microsoft.graph.user", permGroupMembers, "directory", 3, groupMembersHandler(false, "user")),
-	)
+	}
 }
 
 var groupDefaultProps = []string{"id", "createdDateTime", "description", "displayName", "groupTypes", "mail", "mailEnabled", "mailNickname", "securityEnabled", "visibility"}

@@ -11,13 +11,13 @@ import (
 	"unicode"
 )
 
-func init() {
-	addGraphRoutes(
+func userRoutes() []*graphRoute {
+	return []*graphRoute{
 		route("GET", "users", permUserRead, "directory", 2, (*Tenant).listUsers),
 		route("GET", "users/{}", permUserRead, "directory", 1, (*Tenant).getUser),
 		route("PATCH", "users/{}", permUserWrite, "directory", 1, (*Tenant).patchUser),
 		route("POST", "users/{}/revokeSignInSessions", permUserRevoke, "directory", 1, (*Tenant).revokeSessions),
-	)
+	}
 }
 
 // userDefaultProps are returned when no $select is given.

@@ -10,11 +10,11 @@ import (
 
 var siteByPathRoute = route("GET", "sites/{}", permSitesRead, "sites", 1, (*Tenant).getSiteByPath)
 
-func init() {
-	addGraphRoutes(
+func siteRoutes() []*graphRoute {
+	return []*graphRoute{
 		route("GET", "sites/root", permSitesRead, "sites", 1, (*Tenant).getSite),
 		route("GET", "sites/{}", permSitesRead, "sites", 1, (*Tenant).getSite),
-	)
+	}
 }
 
 // findSite resolves host + server-relative path to the deepest matching site.

@@ -89,11 +89,11 @@ func (st *state) recordAppSignIn(app *appRec, resApp, _ string, _ string, now ti
 	})
 }
 
-func init() {
-	addGraphRoutes(
+func signInRoutes() []*graphRoute {
+	return []*graphRoute{
 		route("GET", "auditLogs/signIns", permAuditRead, "reports", 1, (*Tenant).listSignIns),
 		route("GET", "auditLogs/signIns/{}", permAuditRead, "reports", 1, (*Tenant).getSignIn),
-	)
+	}
 }
 
 var signInFilterProps = propSet("id", "userPrincipalName", "userId", "appId", "appDisplayName", "createdDateTime", "status/errorCode",

@@ -13,6 +13,7 @@ import (
 
 // state is the mutable tenant data, guarded by Tenant.mu.
 type state struct {
+	routes         []*graphRoute // Graph routing table, read-only
 	tenantID       string
 	displayName    string
 	domains        []string // lower-case; [0] = default

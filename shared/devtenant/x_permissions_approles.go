@@ -17,15 +17,16 @@ import (
 // (the docs pair it with Application.Read.All; the route table checks "any of").
 var permAppRoleAssign = []string{"AppRoleAssignment.ReadWrite.All"}
 
-func init() {
-	// Resource principals are not app registrations of this tenant, so these
-	// routes come first and hand everything else to the application ones.
-	graphRoutes = append([]*graphRoute{
+// resourcePrincipalRoutes come first: resource principals are not app
+// registrations of this tenant, so these routes hand everything else to the
+// application ones.
+func resourcePrincipalRoutes() []*graphRoute {
+	return []*graphRoute{
 		route("GET", "servicePrincipals/{}", permAppRead, "directory", 1, (*Tenant).getSPOrResource),
 		route("GET", "servicePrincipals/{}/appRoleAssignments", permAppRead, "directory", 2, (*Tenant).spOrResourceAssignments),
 		route("POST", "servicePrincipals/{}/appRoleAssignments", permAppRoleAssign, "directory", 1, assignAppRoleHandler(false)),
 		route("POST", "servicePrincipals/{}/appRoleAssignedTo", permAppRoleAssign, "directory", 1, assignAppRoleHandler(true)),
-	}, graphRoutes...)
+	}
 }
 
 // microsoftServicesTenantID owns Microsoft's first-party applications.
@@ -51,7 +52,7 @@ func (st *state) resourceRoles(r string) []string {
 		for v := range knownRoleIDs {
 			set[v] = true
 		}
-		for _, rt := range graphRoutes {
+		for _, rt := range st.routes {
 			for _, p := range rt.perms {
 				set[p] = true
 			}

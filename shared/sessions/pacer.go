@@ -5,6 +5,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/tenantops/tenantops/shared/clock"
 )
 
 // Budget is a documented Graph limit: Count requests per Window.
@@ -31,28 +33,7 @@ var (
 const headroom = 0.98
 
 // Clock is the time source (tests use a fake).
-type Clock interface {
-	Now() time.Time
-	// Sleep waits for d or until ctx ends.
-	Sleep(ctx context.Context, d time.Duration) error
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+type Clock = clock.Clock
 
 // Pacer spends request budget ahead of Graph so a bulk run stays under the
 // documented limits instead of running into 429s. It mirrors Graph's token
@@ -71,12 +52,12 @@ type tokenBucket struct {
 }
 
 // NewPacer paces against every budget at once.
-func NewPacer(clock Clock, budgets ...Budget) *Pacer {
-	if clock == nil {
-		clock = realClock{}
+func NewPacer(clk Clock, budgets ...Budget) *Pacer {
+	if clk == nil {
+		clk = clock.System{}
 	}
-	p := &Pacer{clock: clock}
-	now := clock.Now()
+	p := &Pacer{clock: clk}
+	now := clk.Now()
 	for _, b := range budgets {
 		if b.Count <= 0 || b.Window <= 0 {
 			continue

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tenantops/tenantops/shared/audit"
+	"github.com/tenantops/tenantops/shared/clock"
 	"github.com/tenantops/tenantops/shared/graph"
 	"github.com/tenantops/tenantops/shared/op"
 )
@@ -202,7 +203,7 @@ type Deps struct {
 
 func (d *Deps) defaults() {
 	if d.Clock == nil {
-		d.Clock = realClock{}
+		d.Clock = clock.System{}
 	}
 	if d.Concurrency <= 0 {
 		d.Concurrency = 4

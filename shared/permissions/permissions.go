@@ -363,26 +363,37 @@ func resourceOf(r graph.PrincipalInfo) Principal {
 	return Principal{ID: r.ID, AppID: r.AppID, DisplayName: r.DisplayName}
 }
 
+// begin is what Grant and Check share: load the manifest, validate the
+// request, read the principal and the Graph resource, and plan the roles the
+// selected operations need.
+func begin(ctx context.Context, deps Deps, req Request, action string) (*manifest.Manifest, state, Result, []needed, error) {
+	m, err := deps.manifest()
+	if err != nil {
+		return nil, state{}, Result{}, nil, err
+	}
+	if err := req.validate(m, true); err != nil {
+		return nil, state{}, Result{}, nil, err
+	}
+	ops, _ := selectOperations(m, req.Operations)
+	st, err := read(ctx, deps, m, strings.TrimSpace(req.Principal))
+	if err != nil {
+		return nil, state{}, Result{}, nil, err
+	}
+	res := newResult(action, req, ops, st.principal, resourceOf(st.resource), "graph")
+	need, manual := plan(ops)
+	res.Manual = manual
+	return m, st, res, need, nil
+}
+
 // Grant assigns the permissions the selected operations need to
 // req.Principal. Held permissions are left alone ("already-assigned") and
 // nothing is ever removed; each assignment (or, in a dry run, each one that
 // would be made) writes an audit line.
 func Grant(ctx context.Context, deps Deps, req Request) (Result, error) {
-	m, err := deps.manifest()
+	m, st, res, need, err := begin(ctx, deps, req, "grant")
 	if err != nil {
 		return Result{}, err
 	}
-	if err := req.validate(m, true); err != nil {
-		return Result{}, err
-	}
-	ops, _ := selectOperations(m, req.Operations)
-	st, err := read(ctx, deps, m, strings.TrimSpace(req.Principal))
-	if err != nil {
-		return Result{}, err
-	}
-	res := newResult("grant", req, ops, st.principal, resourceOf(st.resource), "graph")
-	need, manual := plan(ops)
-	res.Manual = manual
 	for _, n := range need {
 		row := Row{Permission: n.role.Value, Operations: n.ops}
 		r, ok := st.resource.RoleByValue(n.role.Value)
@@ -425,21 +436,10 @@ func Grant(ctx context.Context, deps Deps, req Request) (Result, error) {
 // Check compares the principal's permissions with what the selected
 // operations need: missing ones are a problem, extra ones are reported.
 func Check(ctx context.Context, deps Deps, req Request) (Result, error) {
-	m, err := deps.manifest()
+	m, st, res, need, err := begin(ctx, deps, req, "check")
 	if err != nil {
 		return Result{}, err
 	}
-	if err := req.validate(m, true); err != nil {
-		return Result{}, err
-	}
-	ops, _ := selectOperations(m, req.Operations)
-	st, err := read(ctx, deps, m, strings.TrimSpace(req.Principal))
-	if err != nil {
-		return Result{}, err
-	}
-	res := newResult("check", req, ops, st.principal, resourceOf(st.resource), "graph")
-	need, manual := plan(ops)
-	res.Manual = manual
 	for _, n := range need {
 		row := Row{Permission: n.role.Value, Operations: n.ops}
 		r, ok := st.resource.RoleByValue(n.role.Value)
